@@ -1,0 +1,105 @@
+/**
+ * Types shared by the pure core, the Node-RED nodes and the simulator.
+ * Nothing here imports Node-RED; the shapes mirror the public contract (CONTRACT.md).
+ */
+
+/** Easee/Masterloop data type names, as the contract spells them in `msg.easee.dataType`. */
+export type DataTypeName = "Binary" | "Boolean" | "Double" | "Integer" | "Position" | "String" | "Statistics";
+
+/** The numeric DataType codes used by the SignalR-style body (`dataType: 4`). */
+export const DATA_TYPE_BY_CODE: Readonly<Record<number, DataTypeName>> = {
+  1: "Binary",
+  2: "Boolean",
+  3: "Double",
+  4: "Integer",
+  5: "Position",
+  6: "String",
+  7: "Statistics",
+};
+
+export type ObservationCategory = "boot" | "event" | "telemetry" | "debug" | "poll";
+
+export type ObservationUnit = "kW" | "kWh" | "A" | "V" | "mV" | "dBm" | "°C" | "%" | "ms" | "h" | "s";
+
+/** A decoded observation value: JSON-safe so Node-RED can clone msgs that carry it. */
+export type ObservationValue =
+  | number
+  | boolean
+  | string
+  | null
+  | { readonly [key: string]: unknown }
+  | readonly unknown[];
+
+/** One observation, decoded. Maps one to one onto `msg.easee` plus `msg.payload` (= `value`). */
+export interface DecodedObservation {
+  readonly kind: "observation";
+  readonly chargerId: string;
+  readonly observationId: number;
+  /** Catalogue name, or `Observation<id>` when the id is unknown. */
+  readonly name: string;
+  readonly known: boolean;
+  readonly description: string;
+  readonly dataType: DataTypeName;
+  readonly unit: ObservationUnit | null;
+  readonly category: ObservationCategory | null;
+  readonly value: ObservationValue;
+  /** Enum label where the observation has a value table and the value is in it. */
+  readonly label?: string;
+  /** Device time, ISO 8601. */
+  readonly timestamp?: string;
+  /** `ArrivalTime` header (cloud arrival), ISO 8601. */
+  readonly arrivalTime?: string;
+  /** Receive time minus arrivalTime, milliseconds. */
+  readonly latencyMs?: number;
+  readonly routingKey: string;
+}
+
+/** A command response from a charger (`{serial}.CR.{commandId}.{ticks}`). */
+export interface DecodedCommandResponse {
+  readonly kind: "commandResponse";
+  readonly chargerId: string;
+  readonly commandId: number;
+  /** .NET ticks of the command, as a decimal string (too large for a JS number). */
+  readonly ticks: string;
+  readonly timestamp?: string;
+  readonly deliveredAt?: string;
+  readonly wasAccepted: boolean;
+  readonly resultCode?: number;
+  readonly comment?: string;
+  readonly arrivalTime?: string;
+  readonly routingKey: string;
+}
+
+/** A delivery that could not be decoded. Never thrown: returned. */
+export interface DecodeError {
+  readonly kind: "error";
+  /** Plain-language reason, e.g. `body is not valid JSON`. */
+  readonly reason: string;
+  /** At most 200 characters of the body (binary shown as escaped text). */
+  readonly preview: string;
+  readonly routingKey: string;
+}
+
+export type DecodedDelivery = DecodedObservation | DecodedCommandResponse | DecodeError;
+
+/** What the decoder is given: one AMQP delivery, with no amqplib types. */
+export interface RawDelivery {
+  readonly routingKey: string;
+  /** AMQP message headers (`ArrivalTime` lives here). */
+  readonly headers?: Readonly<Record<string, unknown>>;
+  /** AMQP `timestamp` property (amqplib gives seconds since the epoch). */
+  readonly timestamp?: number;
+  readonly contentType?: string;
+  readonly body: Uint8Array;
+}
+
+/** Connection state the config node reports to every node that uses it. */
+export type ConnectionPhase = "connecting" | "connected" | "disconnected" | "error";
+
+export interface ConnectionState {
+  readonly phase: ConnectionPhase;
+  /** i18n key (in the `easee-config` catalogue) of a short status text, under 20 characters. */
+  readonly statusKey: string;
+  /** Plain-language explanation, never containing a secret. */
+  readonly detail?: string;
+}
