@@ -1,0 +1,260 @@
+/**
+ * Turning a delivered value into the typed value of the contract, by Easee/Masterloop data type.
+ * Values arrive either typed (Masterloop `{"Value": 7.2}`) or as text (SignalR style `"value": "7.2"`,
+ * Masterloop's DataTypeStringConverter forms); both are read.
+ */
+import type { DataTypeName, ObservationValue } from "../types";
+import { looksLikeJsonContainer, NOT_JSON, parseJson } from "./json";
+import { toIso } from "./time";
+
+/** Returned (not thrown) when a value cannot be read as its data type. */
+export class CoercionFailure {
+  constructor(readonly reason: string) {}
+}
+
+/** Observation 108 arrives with its characters in reverse order. */
+export const USER_ID_TOKEN_REVERSED = 108;
+
+// Invariant-culture decimal, as Masterloop writes Doubles: no hex/octal/binary, no thousands
+// separators, no "Infinity"/"NaN", optional exponent.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function quote(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 60 ? text.slice(0, 57) + "…" : text;
+}
+
+/** A finite number from a number or a decimal string, else NaN. */
+export function toFiniteNumber(value: unknown): number {
+  if (typeof value === "number") return Number.isFinite(value) ? value : NaN;
+  if (typeof value !== "string") return NaN;
+  let s = value;
+  // .NET's Float style allows surrounding white space; trimming only when present avoids a copy.
+  if (s.length > 0 && (s.charCodeAt(0) <= 32 || s.charCodeAt(s.length - 1) <= 32)) s = s.trim();
+  if (!DECIMAL.test(s)) return NaN;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : NaN;
+}
+
+function toBoolean(value: unknown): boolean | CoercionFailure {
+  switch (value) {
+    case true:
+    case 1:
+    case "1":
+    case "true":
+    case "True":
+      return true;
+    case false:
+    case 0:
+    case "0":
+    case "false":
+    case "False":
+      return false;
+    default:
+      if (typeof value === "string") {
+        const s = value.trim().toLowerCase();
+        if (s === "true" || s === "1") return true;
+        if (s === "false" || s === "0") return false;
+      }
+      return new CoercionFailure(`value ${quote(value)} is not a Boolean (expected true/false or 1/0)`);
+  }
+}
+
+function toNumber(value: unknown, dataType: "Integer" | "Double"): number | CoercionFailure {
+  const n = toFiniteNumber(value);
+  if (n === n) return n;
+  const what = dataType === "Integer" ? "an Integer" : "a Double";
+  return new CoercionFailure(`value ${quote(value)} is not ${what} (expected a finite number)`);
+}
+
+function reverseText(text: string): string {
+  // By code point, so a token with characters outside the BMP is not torn apart.
+  return Array.from(text).reverse().join("");
+}
+
+function toStringValue(value: unknown, observationId: number): ObservationValue | CoercionFailure {
+  if (typeof value === "string") {
+    if (observationId === USER_ID_TOKEN_REVERSED) return reverseText(value);
+    if (looksLikeJsonContainer(value)) {
+      // JSON carried as text (ChargingSchedule, ChargingSession, SelfTestDetails, …): hand out the
+      // object. Text that only looks like JSON stays text.
+      const parsed = parseJson(value);
+      if (parsed !== NOT_JSON && parsed !== null && typeof parsed === "object") return parsed as ObservationValue;
+    }
+    return value;
+  }
+  if (value === null) return null;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  // Already structured (a body that embeds the JSON instead of quoting it): keep it.
+  if (typeof value === "object") return value as ObservationValue;
+  return new CoercionFailure(`value ${quote(value)} is not a String`);
+}
+
+/** Reads the first of `names` present on `source`, else undefined. */
+function pick(source: Record<string, unknown>, names: readonly string[]): unknown {
+  for (const name of names) {
+    if (Object.prototype.hasOwnProperty.call(source, name)) return source[name];
+  }
+  return undefined;
+}
+
+const LAT = ["lat", "Latitude", "latitude"];
+const LON = ["lon", "Longitude", "longitude", "lng"];
+const ALT = ["alt", "Altitude", "altitude"];
+const DOP = ["dop", "DOP", "Dop", "Quality", "quality"];
+
+function positionFrom(lat: number, lon: number, alt: number, dop: number, raw: unknown): ObservationValue | CoercionFailure {
+  if (lat !== lat || lon !== lon || lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+    return new CoercionFailure(`value ${quote(raw)} is not a Position (expected "lat,lon" in range)`);
+  }
+  const position: { lat: number; lon: number; alt?: number; dop?: number } = { lat, lon };
+  if (alt === alt) position.alt = alt;
+  if (dop === dop) position.dop = dop;
+  return position;
+}
+
+function toPosition(value: unknown): ObservationValue | CoercionFailure {
+  if (typeof value === "string") {
+    const parts = value.split(",");
+    if (parts.length < 2 || parts.length > 4) {
+      return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon[,alt[,dop]]")`);
+    }
+    const alt = parts.length > 2 ? toFiniteNumber(parts[2]) : NaN;
+    const dop = parts.length > 3 ? toFiniteNumber(parts[3]) : NaN;
+    if ((parts.length > 2 && alt !== alt) || (parts.length > 3 && dop !== dop)) {
+      return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon[,alt[,dop]]")`);
+    }
+    return positionFrom(toFiniteNumber(parts[0]), toFiniteNumber(parts[1]), alt, dop, value);
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const source = value as Record<string, unknown>;
+    const altRaw = pick(source, ALT);
+    const dopRaw = pick(source, DOP);
+    const alt = altRaw === undefined || altRaw === null ? NaN : toFiniteNumber(altRaw);
+    const dop = dopRaw === undefined || dopRaw === null ? NaN : toFiniteNumber(dopRaw);
+    return positionFrom(toFiniteNumber(pick(source, LAT)), toFiniteNumber(pick(source, LON)), alt, dop, value);
+  }
+  return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon" or {Latitude, Longitude})`);
+}
+
+interface Statistics {
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  from: string | null;
+  to: string | null;
+  stddev: number | null;
+  median: number | null;
+}
+
+function optionalNumber(value: unknown): number | null | undefined {
+  if (value === undefined || value === null || value === "") return null;
+  const n = toFiniteNumber(value);
+  return n === n ? n : undefined;
+}
+
+function optionalTime(value: unknown): string | null | undefined {
+  if (value === undefined || value === null || value === "") return null;
+  return toIso(value);
+}
+
+function statisticsFrom(fields: readonly unknown[], raw: unknown): ObservationValue | CoercionFailure {
+  const count = toFiniteNumber(fields[0]);
+  const mean = toFiniteNumber(fields[1]);
+  const min = toFiniteNumber(fields[2]);
+  const max = toFiniteNumber(fields[3]);
+  const from = optionalTime(fields[4]);
+  const to = optionalTime(fields[5]);
+  const stddev = optionalNumber(fields[6]);
+  const median = optionalNumber(fields[7]);
+  if (
+    count !== count || !Number.isInteger(count) || mean !== mean || min !== min || max !== max ||
+    from === undefined || to === undefined || stddev === undefined || median === undefined
+  ) {
+    return new CoercionFailure(
+      `value ${quote(raw)} is not Statistics (expected "count,mean,min,max,from,to,stddev,median")`,
+    );
+  }
+  const statistics: Statistics = { count, mean, min, max, from, to, stddev, median };
+  return statistics as unknown as ObservationValue;
+}
+
+const STAT_FIELDS: readonly (readonly string[])[] = [
+  ["count", "Count"],
+  ["mean", "Mean"],
+  ["min", "Minimum", "minimum", "Min"],
+  ["max", "Maximum", "maximum", "Max"],
+  ["from", "From"],
+  ["to", "To"],
+  ["stddev", "StdDev", "stdDev"],
+  ["median", "Median"],
+];
+
+function toStatistics(value: unknown): ObservationValue | CoercionFailure {
+  if (typeof value === "string") {
+    const parts = value.split(",");
+    if (parts.length !== 8) {
+      return new CoercionFailure(`value ${quote(value)} is not Statistics (expected 8 comma-separated fields)`);
+    }
+    return statisticsFrom(parts, value);
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const source = value as Record<string, unknown>;
+    return statisticsFrom(STAT_FIELDS.map((names) => pick(source, names)), value);
+  }
+  return new CoercionFailure(`value ${quote(value)} is not Statistics`);
+}
+
+/** The data type a bare JSON value would have, for ids the catalogue does not know. */
+export function inferDataType(value: unknown): DataTypeName {
+  switch (typeof value) {
+    case "boolean":
+      return "Boolean";
+    case "number":
+      return Number.isInteger(value) ? "Integer" : "Double";
+    case "object":
+      if (value !== null && !Array.isArray(value)) {
+        const source = value as Record<string, unknown>;
+        if (pick(source, LAT) !== undefined && pick(source, LON) !== undefined) return "Position";
+      }
+      return "String";
+    default:
+      return "String";
+  }
+}
+
+/** The typed value, or a CoercionFailure saying why it cannot be one. */
+export function coerceValue(
+  dataType: DataTypeName,
+  value: unknown,
+  observationId: number,
+): ObservationValue | CoercionFailure {
+  if (value === null && dataType !== "String" && dataType !== "Binary") {
+    return new CoercionFailure(`value is null, expected ${dataType === "Integer" ? "an" : "a"} ${dataType}`);
+  }
+  switch (dataType) {
+    case "Double":
+    case "Integer":
+      return toNumber(value, dataType);
+    case "Boolean":
+      return toBoolean(value);
+    case "String":
+      return toStringValue(value, observationId);
+    case "Position":
+      return toPosition(value);
+    case "Statistics":
+      return toStatistics(value);
+    case "Binary":
+      // Base64 text, passed on as is: decoding it would make a Buffer, which is not JSON-safe.
+      if (typeof value === "string" || value === null) return value;
+      return new CoercionFailure(`value ${quote(value)} is not Binary (expected base64 text)`);
+    default:
+      return new CoercionFailure(`unknown data type ${quote(dataType)}`);
+  }
+}
