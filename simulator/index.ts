@@ -1,0 +1,157 @@
+/**
+ * The Easee cloud simulator in one call: the REST API (login, refresh, amqp/v2) with the operator topology on a
+ * real RabbitMQ, chargers publishing observations to it, and the command side answering commands.
+ * Used by the CLI, the `npm start` demo, the tests and the benchmarks.
+ */
+import {
+  DEFAULT_AMQP_URL,
+  startEaseeApiServer,
+  type EaseeApiServer,
+  type EaseeApiServerOptions,
+} from "./api-server";
+import type { ChargerModel, ChargerModelOptions } from "./charger";
+import { CommandSide, type CommandEvent } from "./commands";
+import type { ArrivalTimeFormat } from "./encode";
+import { Publisher, type LoadOptions, type LoadResult, type ShapeOption } from "./publisher";
+
+export { ChargerModel, COMMAND, OBS, OP_MODE, RESULT_CODE, reverseToken } from "./charger";
+export type { ChargerModelOptions, CommandResult, ModelObservation } from "./charger";
+export {
+  MESSAGE_SHAPES,
+  dotNetTicksFromMs,
+  encodeCommand,
+  encodeCommandResponse,
+  encodeObservation,
+  msFromDotNetTicks,
+} from "./encode";
+export type { ArrivalTimeFormat, EncodedMessage, MessageShape, SimObservation } from "./encode";
+export { Publisher, serialFor } from "./publisher";
+export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption } from "./publisher";
+export type { CommandEvent } from "./commands";
+
+export interface SimulatorOptions {
+  /** RabbitMQ the simulator declares its topology on and publishes to. Default amqp://guest:guest@127.0.0.1:5672. */
+  readonly amqpUrl?: string;
+  /** REST API host. Default 127.0.0.1. */
+  readonly host?: string;
+  /** REST API port. Default 0 (a free port). */
+  readonly port?: number;
+  /** `Operator_<id>.Q` / `Operator_<id>.C.X`. Default: a random id. */
+  readonly operatorId?: string;
+  /** Further REST API options (users, token lifetime, advertised endpoint, …). */
+  readonly api?: Omit<EaseeApiServerOptions, "amqpUrl" | "host" | "port" | "operatorId">;
+  /** Number of chargers (EH000001 …) or their options. Default 3. */
+  readonly chargers?: number | readonly ChargerModelOptions[];
+  /** How many generated chargers start with a car charging. Default 1. */
+  readonly startCharging?: number;
+  readonly serialPrefix?: string;
+  /** Body shape of observations: masterloop (default), signalr, pascal, or mixed. */
+  readonly shape?: ShapeOption;
+  /** ArrivalTime header as ISO string (default) or epoch ms. */
+  readonly arrivalTimeFormat?: ArrivalTimeFormat;
+  /** Simulated seconds per real second. Default 60. */
+  readonly speed?: number;
+  /** Real ms between model steps. Default 1000. */
+  readonly tickMs?: number;
+  /** Persistent messages. Default false. */
+  readonly persistent?: boolean;
+  /** Boot the chargers and play them live. Default true; false leaves the queue quiet (load mode, manual tests). */
+  readonly live?: boolean;
+  /** Consume and answer commands. Default true. */
+  readonly commands?: boolean;
+  /** Told about each command handled. */
+  readonly onCommand?: (event: CommandEvent) => void;
+  /** Errors that are not tied to a call (broker gone, a failed tick). Default: written to stderr. */
+  readonly onError?: (error: Error) => void;
+}
+
+export interface Simulator {
+  /** REST base URL: the `apiUrl` of an easee-config node. */
+  readonly apiUrl: string;
+  /** The integration account to log in with. */
+  readonly credentials: { readonly userName: string; readonly password: string };
+  readonly operatorId: string;
+  readonly queueName: string;
+  readonly exchangeName: string;
+  readonly amqpUrl: string;
+  readonly api: EaseeApiServer;
+  readonly publisher: Publisher;
+  readonly commands: CommandSide | undefined;
+  readonly chargers: readonly ChargerModel[];
+  /** Load mode: a fixed rate or a backlog of messages onto the operator queue. */
+  runLoad(options: LoadOptions): Promise<LoadResult>;
+  /** Stops everything and deletes the operator queue and exchange. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const amqpUrl = options.amqpUrl ?? DEFAULT_AMQP_URL;
+  const onError =
+    options.onError ?? ((error: Error) => process.stderr.write(`easee-simulator: ${error.message}\n`));
+  const api = await startEaseeApiServer({
+    ...options.api,
+    amqpUrl,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.operatorId !== undefined ? { operatorId: options.operatorId } : {}),
+  });
+  let publisher: Publisher | undefined;
+  let commands: CommandSide | undefined;
+  const release = async (): Promise<void> => {
+    publisher?.stop();
+    await commands?.close();
+    await publisher?.close();
+    await api.close();
+  };
+  try {
+    publisher = await Publisher.connect({
+      amqpUrl,
+      exchange: api.exchangeName,
+      connectionName: `easee-simulator ${api.operatorId} publisher`,
+      onError,
+      ...(options.chargers !== undefined ? { chargers: options.chargers } : {}),
+      ...(options.startCharging !== undefined ? { startCharging: options.startCharging } : {}),
+      ...(options.serialPrefix !== undefined ? { serialPrefix: options.serialPrefix } : {}),
+      ...(options.shape !== undefined ? { shape: options.shape } : {}),
+      ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
+      ...(options.speed !== undefined ? { speed: options.speed } : {}),
+      ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+      ...(options.persistent !== undefined ? { persistent: options.persistent } : {}),
+    });
+    if (options.commands ?? true) {
+      commands = await CommandSide.start({
+        amqpUrl,
+        exchange: api.exchangeName,
+        publisher,
+        connectionName: `easee-simulator ${api.operatorId} commands`,
+        onError,
+        ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
+        ...(options.onCommand !== undefined ? { onCommand: options.onCommand } : {}),
+      });
+    }
+    if (options.live ?? true) await publisher.start();
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+
+  const started = publisher;
+  let closing: Promise<void> | undefined;
+  return {
+    apiUrl: api.url,
+    credentials: api.credentials,
+    operatorId: api.operatorId,
+    queueName: api.queueName,
+    exchangeName: api.exchangeName,
+    amqpUrl,
+    api,
+    publisher: started,
+    commands,
+    chargers: started.chargers,
+    runLoad: (load) => started.runLoad(load),
+    close() {
+      closing ??= release();
+      return closing;
+    },
+  };
+}
