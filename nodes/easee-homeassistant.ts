@@ -1,0 +1,205 @@
+/**
+ * `easee-homeassistant`: turns observation msgs into msgs for Node-RED's `mqtt out` node that make every charger
+ * appear in Home Assistant through MQTT discovery (retained configs, states, availability).
+ * This file only wires the pure core (core/homeassistant) to Node-RED.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
+import {
+  DEFAULT_MAX_CHARGERS,
+  HomeAssistantBridge,
+  cleanBase,
+  createSelection,
+  type MqttMessage,
+  type OriginInfo,
+} from "../core/homeassistant";
+import { flag } from "../core/routing/rules";
+import type { ConnectionState } from "../core/types";
+import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+
+interface EaseeHomeAssistantDef extends NodeDef {
+  /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
+  config?: string;
+  prefix?: string;
+  stateTopic?: string;
+  /** `useful` | `all` | `list` */
+  selection?: string;
+  /** With `list`: ids, ranges and names, e.g. `120, 182-185, ChargerOpMode`. */
+  observations?: string;
+  /** Retain state messages (configs and availability are always retained). */
+  retain?: boolean | string;
+}
+
+const DEFAULT_PREFIX = "homeassistant";
+const DEFAULT_STATE_TOPIC = "easee";
+
+/** The package's own name and version, for the `origin` block Home Assistant shows in its MQTT info. */
+function readOrigin(): OriginInfo {
+  const origin = { name: "node-red-contrib-easee-amqp" };
+  try {
+    // dist/nodes/ (or build-*/nodes/) sits two levels below the package root.
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? { ...origin, sw_version: pkg.version } : origin;
+  } catch {
+    return origin;
+  }
+}
+
+interface EaseeMsgFields {
+  chargerId?: unknown;
+  observationId?: unknown;
+  label?: unknown;
+}
+
+/** The serials a remove msg names: a string, a comma-separated string, or an array of strings; undefined = all. */
+function serialsOf(payload: unknown): string[] | undefined {
+  const list = Array.isArray(payload) ? payload : typeof payload === "string" ? payload.split(",") : [];
+  const serials = list.filter((item): item is string => typeof item === "string").map((item) => item.trim()).filter((item) => item !== "");
+  return serials.length > 0 ? serials : undefined;
+}
+
+const init = (RED: NodeAPI): void => {
+  const origin = readOrigin();
+
+  function EaseeHomeAssistantNode(this: Node, def: EaseeHomeAssistantDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const prefix = cleanBase(def.prefix, DEFAULT_PREFIX);
+    const baseTopic = cleanBase(def.stateTopic, DEFAULT_STATE_TOPIC);
+
+    const selected = createSelection(def.selection, def.observations);
+    if (!selected.ok) {
+      node.status({ fill: "red", shape: "ring", text: "easee-homeassistant.status.badSelection" });
+      node.error(RED._("easee-homeassistant.errors.badSelection", { reason: selected.error.message }));
+      // The flow still deploys (like a core node with a bad setting); this node passes nothing on.
+      node.on("input", (_msg, _send, done) => done());
+      return;
+    }
+
+    const bridge = new HomeAssistantBridge({
+      prefix,
+      baseTopic,
+      selection: selected.selection,
+      retain: flag(def.retain, true),
+      maxChargers: DEFAULT_MAX_CHARGERS,
+      origin,
+    });
+
+    let lastStatus = "";
+    let phase: ConnectionState["phase"] | undefined;
+    let warnedEvictions = false;
+    function showStatus(): void {
+      let key: string;
+      let status: { fill: "green" | "grey" | "yellow" | "red"; shape: "dot" | "ring"; text: string };
+      if (phase === "connecting") {
+        key = "connecting";
+        status = { fill: "yellow", shape: "ring", text: "easee-homeassistant.status.connecting" };
+      } else if (!bridge.connectionOnline) {
+        key = "offline";
+        status = { fill: "red", shape: "ring", text: "easee-homeassistant.status.offline" };
+      } else if (bridge.entityCount === 0) {
+        key = "waiting";
+        status = { fill: "grey", shape: "ring", text: "easee-homeassistant.status.waiting" };
+      } else {
+        key = `entities:${bridge.entityCount}`;
+        status = { fill: "green", shape: "dot", text: RED._("easee-homeassistant.status.entities", { count: bridge.entityCount }) };
+      }
+      if (key === lastStatus) return;
+      lastStatus = key;
+      node.status(status);
+    }
+
+    function toMsgs(messages: readonly MqttMessage[]): NodeMessage[] {
+      return messages.map((message) => ({ topic: message.topic, payload: message.payload, retain: message.retain, qos: message.qos }));
+    }
+
+    /** All on the one output, in order: mqtt out publishes each msg as it comes. */
+    function sendAll(send: (msgs: NodeMessage[][]) => void, messages: readonly MqttMessage[]): void {
+      if (messages.length > 0) send([toMsgs(messages)]);
+    }
+
+    // Connection-state changes are sent as they happen; the state reported at registration is only recorded
+    // (sending from inside the constructor could reach wires that do not exist yet).
+    let started = false;
+    let configNode: EaseeConfigNode | undefined;
+    const subscriber: DeliverySubscriber = {
+      id: node.id,
+      onConnectionState(state: ConnectionState) {
+        phase = state.phase;
+        const messages = bridge.setConnection(state.phase === "connected");
+        if (started) sendAll((msgs) => node.send(msgs), messages);
+        showStatus();
+      },
+    };
+    if (def.config) {
+      const candidate = RED.nodes.getNode(def.config) as Node | null;
+      if (isEaseeConfigNode(candidate)) {
+        configNode = candidate;
+        configNode.register(subscriber);
+      } else {
+        node.warn(RED._("easee-homeassistant.warn.noConfig"));
+      }
+    }
+    started = true;
+    showStatus();
+
+    node.on("input", (msg: NodeMessageInFlow, send, done) => {
+      const topic = typeof msg.topic === "string" ? msg.topic : "";
+      if (topic === "remove") {
+        sendAll(send, bridge.remove(serialsOf(msg.payload)));
+        lastStatus = "";
+        node.status({ fill: "grey", shape: "dot", text: "easee-homeassistant.status.removed" });
+        done();
+        return;
+      }
+      // Home Assistant's birth message (wire an `mqtt in` on `<prefix>/status`), or an explicit request.
+      if (topic === "republish" || (topic === `${prefix}/status` && String(msg.payload).trim() === "online")) {
+        sendAll(send, bridge.republish());
+        done();
+        return;
+      }
+      if (topic === `${prefix}/status`) {
+        done();
+        return;
+      }
+
+      const easee = (msg as { easee?: EaseeMsgFields }).easee;
+      if (easee === null || typeof easee !== "object" || typeof easee.chargerId !== "string" || easee.chargerId === "" || typeof easee.observationId !== "number") {
+        node.error(RED._("easee-homeassistant.errors.notObservation"), msg);
+        done();
+        return;
+      }
+      const messages = bridge.observe({
+        chargerId: easee.chargerId,
+        observationId: easee.observationId,
+        value: msg.payload,
+        ...(typeof easee.label === "string" ? { label: easee.label } : {}),
+      });
+      sendAll(send, messages);
+      if (bridge.evictions > 0 && !warnedEvictions) {
+        warnedEvictions = true;
+        node.warn(RED._("easee-homeassistant.warn.tooManyChargers", { max: DEFAULT_MAX_CHARGERS }));
+      }
+      showStatus();
+      done();
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      if (configNode === undefined) {
+        done();
+        return;
+      }
+      const leaving = configNode;
+      configNode = undefined;
+      leaving
+        .deregister(subscriber)
+        .catch((err: unknown) => node.debug(`deregister: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType("easee-homeassistant", EaseeHomeAssistantNode);
+};
+
+export = init;
