@@ -1,0 +1,7 @@
+export * from "./chargers";
+export * from "./max-age";
+export * from "./msg";
+export * from "./pipeline";
+export * from "./rate-meter";
+export * from "./snapshot-cache";
+export * from "./topic";

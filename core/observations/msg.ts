@@ -1,0 +1,74 @@
+/**
+ * The msg of `easee-observations` (CONTRACT.md): `{topic, payload, easee}`.
+ * Only plain JSON data: Node-RED clones msgs for the second and later wires, and a msg that cannot be cloned
+ * (class instances, Buffers of raw frames) crashes flows. Optional fields are absent, never `undefined`.
+ */
+import type { DataTypeName, DecodedObservation, ObservationCategory, ObservationUnit } from "../types";
+import type { CompiledTopic } from "./topic";
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface ObservationMsgEasee {
+  chargerId: string;
+  observationId: number;
+  name: string;
+  known: boolean;
+  description: string;
+  dataType: DataTypeName;
+  unit: ObservationUnit | null;
+  category: ObservationCategory | null;
+  label?: string;
+  timestamp?: string;
+  arrivalTime?: string;
+  latencyMs?: number;
+  routingKey: string;
+}
+
+export interface ObservationMsg {
+  topic: string;
+  payload: JsonValue;
+  easee: ObservationMsgEasee;
+}
+
+/**
+ * A fresh copy of an object value, made of plain JSON only. The decoded observation is shared by every node
+ * on the config node (and by the snapshot cache), so a Change node editing `msg.payload.lat` downstream
+ * must not edit it for everybody else.
+ */
+export function plainJson(value: unknown): JsonValue {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : null;
+    case "object": {
+      if (value === null) return null;
+      const text = JSON.stringify(value);
+      return text === undefined ? null : (JSON.parse(text) as JsonValue);
+    }
+    default:
+      return null;
+  }
+}
+
+export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
+  // Built in the contract's key order (routingKey last, after the optional fields); the cast covers the
+  // moment before routingKey is set.
+  const easee = {
+    chargerId: observation.chargerId,
+    observationId: observation.observationId,
+    name: observation.name,
+    known: observation.known,
+    description: observation.description,
+    dataType: observation.dataType,
+    unit: observation.unit ?? null,
+    category: observation.category ?? null,
+  } as ObservationMsgEasee;
+  if (observation.label !== undefined) easee.label = observation.label;
+  if (observation.timestamp !== undefined) easee.timestamp = observation.timestamp;
+  if (observation.arrivalTime !== undefined) easee.arrivalTime = observation.arrivalTime;
+  if (observation.latencyMs !== undefined && Number.isFinite(observation.latencyMs)) easee.latencyMs = observation.latencyMs;
+  easee.routingKey = observation.routingKey;
+  return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
+}

@@ -1,0 +1,133 @@
+/**
+ * One filter rule's text: observation ids, ranges and names, comma-separated.
+ * `"120, 121"`, `"182-185"`, `"ChargerOpMode, 96"`, `"Observation157"` (the name unknown ids decode to).
+ * Names are looked up in the catalogue without regard to case; anything unreadable is an error with a plain
+ * message, never a guess.
+ */
+
+/** Finds an observation by name, case-insensitively (the catalogue's findObservationByName). */
+export type ObservationNameLookup = (name: string) => { readonly id: number; readonly name: string } | undefined;
+
+export type RuleErrorKind = "unknownName" | "badToken" | "backwardsRange" | "tooLarge";
+
+export interface RuleError {
+  readonly kind: RuleErrorKind;
+  /** The part of the rule text that is wrong, as typed. */
+  readonly token: string;
+  /** Plain English; the nodes translate by `kind` where they can. */
+  readonly message: string;
+}
+
+export interface IdSelector {
+  /** The rule text, normalised: tokens trimmed, names spelled as in the catalogue. */
+  readonly text: string;
+  readonly ids: ReadonlySet<number>;
+  readonly ranges: readonly (readonly [number, number])[];
+  /** True when the rule lists nothing (matches no observation). */
+  readonly empty: boolean;
+  matches(observationId: number): boolean;
+}
+
+export type IdListResult = { readonly ok: true; readonly selector: IdSelector } | { readonly ok: false; readonly error: RuleError };
+
+/** Larger ids are surely typos; Easee ids are below 1000 and the wire format carries 32-bit integers. */
+export const MAX_OBSERVATION_ID = 2_147_483_647;
+
+const ID = /^\d+$/;
+const RANGE = /^(\d+)\s*-\s*(\d+)$/;
+const UNKNOWN_NAME = /^observation(\d+)$/i;
+const NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_ ]*$/;
+
+type TokenResult =
+  | { readonly id: number; readonly text: string }
+  | { readonly range: readonly [number, number]; readonly text: string }
+  | { readonly error: RuleError };
+
+function error(kind: RuleErrorKind, token: string, message: string): { error: RuleError } {
+  return { error: { kind, token, message } };
+}
+
+function toId(digits: string, token: string): number | { error: RuleError } {
+  const id = Number(digits);
+  if (!Number.isSafeInteger(id) || id > MAX_OBSERVATION_ID) {
+    return error("tooLarge", token, `"${token}" is too large for an observation id`);
+  }
+  return id;
+}
+
+function parseToken(token: string, lookup: ObservationNameLookup): TokenResult {
+  if (ID.test(token)) {
+    const id = toId(token, token);
+    return typeof id === "number" ? { id, text: String(id) } : id;
+  }
+  const range = RANGE.exec(token);
+  if (range) {
+    const from = toId(range[1] ?? "", token);
+    if (typeof from !== "number") return from;
+    const to = toId(range[2] ?? "", token);
+    if (typeof to !== "number") return to;
+    if (from > to) return error("backwardsRange", token, `range "${token}" runs backwards: write ${to}-${from}`);
+    return { range: [from, to], text: `${from}-${to}` };
+  }
+  const known = lookup(token);
+  if (known) return { id: known.id, text: known.name };
+  const unknownId = UNKNOWN_NAME.exec(token);
+  if (unknownId) {
+    const id = toId(unknownId[1] ?? "", token);
+    return typeof id === "number" ? { id, text: `Observation${id}` } : id;
+  }
+  if (NAME_LIKE.test(token)) {
+    return error("unknownName", token, `"${token}" is not an observation name in the catalogue`);
+  }
+  return error("badToken", token, `"${token}" is not an observation id (120), a range (182-185) or a name (ChargerOpMode)`);
+}
+
+function makeSelector(text: string, ids: Set<number>, ranges: (readonly [number, number])[]): IdSelector {
+  const empty = ids.size === 0 && ranges.length === 0;
+  return {
+    text,
+    ids,
+    ranges,
+    empty,
+    matches:
+      ranges.length === 0
+        ? (observationId: number) => ids.has(observationId)
+        : (observationId: number) => {
+            if (ids.has(observationId)) return true;
+            for (const [from, to] of ranges) if (observationId >= from && observationId <= to) return true;
+            return false;
+          },
+  };
+}
+
+export function parseIdList(text: unknown, lookup: ObservationNameLookup): IdListResult {
+  const source = typeof text === "string" ? text : typeof text === "number" ? String(text) : "";
+  const ids = new Set<number>();
+  const ranges: (readonly [number, number])[] = [];
+  const normalised: string[] = [];
+  for (const raw of source.split(",")) {
+    const token = raw.trim();
+    if (token === "") continue;
+    let result = parseToken(token, lookup);
+    if ("error" in result && /\s/.test(token) && !RANGE.test(token)) {
+      // "120 121" or "TotalPower SessionEnergy": forgive a missing comma when every word reads on its own.
+      const words = token.split(/\s+/).map((word) => parseToken(word, lookup));
+      const wordError = words.find((word): word is { error: RuleError } => "error" in word);
+      if (!wordError) {
+        for (const word of words) addToken(word);
+        continue;
+      }
+      result = wordError.error.kind === "unknownName" && result.error.kind === "unknownName" ? result : wordError;
+    }
+    if ("error" in result) return { ok: false, error: result.error };
+    addToken(result);
+  }
+  return { ok: true, selector: makeSelector(normalised.join(", "), ids, ranges) };
+
+  function addToken(token: TokenResult): void {
+    if ("id" in token) ids.add(token.id);
+    else if ("range" in token) ranges.push(token.range);
+    else return;
+    normalised.push(token.text);
+  }
+}

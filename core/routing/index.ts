@@ -1,0 +1,3 @@
+export * from "./change-tracker";
+export * from "./ids";
+export * from "./rules";

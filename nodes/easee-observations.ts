@@ -1,0 +1,177 @@
+/**
+ * `easee-observations`: one msg per decoded observation from the `easee-config` node's stream.
+ * This file only wires the pure core (core/observations) to Node-RED: registration, status, input, close.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
+import { ObservationPipeline, RateMeter, compactCount, parseMaxAgeSeconds } from "../core/observations";
+import { OBSERVATIONS_TEXTS, fillText } from "../core/observations/texts";
+import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
+import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+import { connectionStatus } from "./shared/status";
+
+interface EaseeObservationsDef extends NodeDef {
+  config?: string;
+  topic?: string;
+  chargers?: string;
+  includeUnknown?: boolean | string;
+  maxAgeSeconds?: number | string;
+}
+
+/** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded. */
+const STATUS_INTERVAL_MS = 1000;
+/** deregister() promises to finish within a few seconds; this guard keeps close() inside Node-RED's 15 s. */
+const CLOSE_GUARD_MS = 10_000;
+
+const init = (RED: NodeAPI): void => {
+  function t(key: string, params: Record<string, string | number> = {}): string {
+    const text = RED._(key, params);
+    const fallback = OBSERVATIONS_TEXTS[key];
+    return text === key && fallback !== undefined ? fillText(fallback, params) : text;
+  }
+
+  function EaseeObservationsNode(this: Node, def: EaseeObservationsDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+
+    let maxAgeSeconds = parseMaxAgeSeconds(def.maxAgeSeconds);
+    if (maxAgeSeconds === undefined) {
+      node.warn(t("easee-observations.warn.invalidMaxAge", { value: String(def.maxAgeSeconds) }));
+      maxAgeSeconds = 0;
+    }
+    const pipeline = new ObservationPipeline({
+      topic: def.topic,
+      chargers: def.chargers,
+      includeUnknown: !(def.includeUnknown === false || def.includeUnknown === "false"),
+      maxAgeSeconds,
+    });
+    if (pipeline.topic.unknownPlaceholders.length > 0) {
+      node.warn(
+        t("easee-observations.warn.unknownPlaceholder", {
+          names: pipeline.topic.unknownPlaceholders.map((name) => `{${name}}`).join(", "),
+        }),
+      );
+    }
+
+    const meter = new RateMeter(Date.now());
+    let closing = false;
+    let connection: ConnectionState | undefined;
+    let rate = 0;
+    let shown = "";
+
+    function render(): void {
+      if (closing) return;
+      let status: NodeStatus;
+      if (connection === undefined) {
+        status = { fill: "grey", shape: "ring", text: "easee-observations.status.waiting" };
+      } else {
+        // The config's text, translated at runtime from the config node's catalogue.
+        status = connectionStatus(connection, (key) => RED._(key));
+        // Healthy (green) and traffic seen: the rate says more than "connected". Anything else keeps the
+        // config's words (connecting, disconnected, blocked by the broker...).
+        if (status.fill === "green" && (meter.totalCount > 0 || pipeline.droppedOld > 0)) {
+          const dropped = pipeline.droppedOld;
+          const text =
+            dropped > 0
+              ? t("easee-observations.status.rateDropped", { rate: compactCount(rate), dropped: compactCount(dropped) })
+              : t("easee-observations.status.rate", { rate: compactCount(rate) });
+          status = { fill: "green", shape: "dot", text };
+        }
+      }
+      // Only real changes reach the editor: an idle node must not send a status every second.
+      const signature = `${status.fill}|${status.shape}|${status.text}`;
+      if (signature === shown) return;
+      shown = signature;
+      node.status(status);
+    }
+
+    const candidate = def.config ? RED.nodes.getNode(def.config) : null;
+    const config: EaseeConfigNode | undefined = isEaseeConfigNode(candidate) ? candidate : undefined;
+
+    const subscriber: DeliverySubscriber = {
+      id: node.id,
+      onObservation(observation: DecodedObservation): void {
+        if (closing) return;
+        const msg = pipeline.accept(observation);
+        if (msg === undefined) return;
+        meter.mark();
+        node.send(msg as unknown as NodeMessage);
+      },
+      onDecodeError(error: DecodeError): void {
+        if (closing) return;
+        // A msg (not just text) so a Catch node fires; preview and routing key help find the culprit.
+        const msg: NodeMessage = { payload: error.preview.slice(0, 200), easee: { routingKey: error.routingKey } };
+        node.error(t("easee-observations.errors.undecodable", { reason: error.reason }), msg);
+      },
+      onConnectionState(state: ConnectionState): void {
+        connection = state;
+        render();
+      },
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    if (config === undefined) {
+      node.status({ fill: "red", shape: "ring", text: "easee-observations.status.missingConfig" });
+      node.error(t("easee-observations.errors.missingConfig"));
+    } else {
+      render();
+      timer = setInterval(() => {
+        rate = meter.sample(Date.now());
+        const dropped = pipeline.takeUnreportedDrops();
+        if (dropped > 0) {
+          node.warn(
+            t("easee-observations.warn.droppedOld", {
+              count: dropped,
+              seconds: pipeline.maxAgeSeconds,
+              total: pipeline.droppedOld,
+            }),
+          );
+        }
+        render();
+      }, STATUS_INTERVAL_MS);
+      try {
+        config.register(subscriber);
+      } catch (err) {
+        node.status({ fill: "red", shape: "ring", text: "easee-observations.status.error" });
+        node.error(t("easee-observations.errors.registerFailed", { reason: err instanceof Error ? err.message : String(err) }));
+      }
+    }
+
+    node.on("input", (msg, send, done) => {
+      const topic = typeof msg.topic === "string" ? msg.topic.trim().toLowerCase() : "";
+      if (topic !== "snapshot") {
+        node.warn(t("easee-observations.warn.unknownInput"));
+        done();
+        return;
+      }
+      const msgs = pipeline.snapshot() as unknown as NodeMessage[];
+      // One send with an array for output 1: Node-RED delivers them in order, one msg each.
+      if (msgs.length > 0) send([msgs]);
+      node.debug(t("easee-observations.log.snapshot", { count: msgs.length }));
+      done();
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      closing = true;
+      if (timer !== undefined) clearInterval(timer);
+      if (config === undefined) {
+        done();
+        return;
+      }
+      let guard: NodeJS.Timeout | undefined;
+      const leave = Promise.resolve()
+        .then(() => config.deregister(subscriber))
+        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
+      const timeout = new Promise<void>((resolve) => {
+        guard = setTimeout(resolve, CLOSE_GUARD_MS);
+      });
+      void Promise.race([leave, timeout]).finally(() => {
+        if (guard !== undefined) clearTimeout(guard);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType("easee-observations", EaseeObservationsNode);
+};
+
+export = init;
