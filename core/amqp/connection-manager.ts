@@ -1,0 +1,661 @@
+/**
+ * One AMQP connection, one channel and ONE consumer on the Easee operator queue, shared by every subscriber.
+ *
+ * Lifecycle: the first subscriber starts the loop, the last one stops it. The loop is sequential:
+ *   fetch AMQP details (cached by the REST client) → connect → channel → prefetch → checkQueue → consume
+ *   → wait for the connection's `close` event → back off (1 s .. 60 s, jitter) → again.
+ * Because one loop awaits one `close` promise, a dead connection triggers exactly one reconnect however many
+ * `error`/`close` events arrive. `error` events are only logged (amqplib always follows them with `close`).
+ *
+ * Deliveries are decoded once, handed to every subscriber, then acknowledged on the channel that delivered them
+ * (at-least-once). Deliveries from a channel that has died are never acked (their tags mean nothing on a new
+ * channel). Undecodable deliveries go to `onDecodeError` and are acked too: requeueing would loop forever.
+ *
+ * The queue belongs to Easee and the account has no configure permission: the queue is only checked (a passive
+ * declare, which RabbitMQ allows without configure rights), never declared or bound.
+ *
+ * Nothing secret (the AMQP password) is ever put in a log line or a state.
+ */
+import { decodeDelivery } from "../decode";
+import type { AmqpDetails } from "../easee-api/responses";
+import { EaseeApiError } from "../easee-api/errors";
+import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
+import { Backoff, type BackoffOptions } from "./backoff";
+import { delay, realScheduler, type Scheduler } from "./scheduler";
+
+/** The parts of an amqplib message the manager reads. */
+export interface DeliveryLike {
+  readonly content: Uint8Array;
+  readonly fields: { readonly routingKey: string; readonly deliveryTag: number; readonly redelivered?: boolean };
+  readonly properties: {
+    readonly headers?: Readonly<Record<string, unknown>> | undefined;
+    readonly timestamp?: unknown;
+    readonly contentType?: unknown;
+  };
+}
+
+type Listener = (...args: unknown[]) => void;
+
+interface Emitter {
+  on(event: string, listener: Listener): unknown;
+  removeListener(event: string, listener: Listener): unknown;
+}
+
+/** The parts of an amqplib Channel the manager uses. */
+export interface ChannelLike extends Emitter {
+  prefetch(count: number, global?: boolean): Promise<unknown>;
+  checkQueue(queue: string): Promise<{ readonly messageCount: number; readonly consumerCount: number }>;
+  consume(
+    queue: string,
+    onMessage: (message: DeliveryLike | null) => void,
+    options?: { noAck?: boolean },
+  ): Promise<{ readonly consumerTag: string }>;
+  ack(message: DeliveryLike): void;
+  close(): Promise<void>;
+}
+
+/** The parts of an amqplib ChannelModel (connection) the manager uses. */
+export interface ConnectionLike extends Emitter {
+  createChannel(): Promise<ChannelLike>;
+  close(): Promise<void>;
+}
+
+export interface ConnectUrl {
+  readonly protocol: "amqp" | "amqps";
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly vhost: string;
+  readonly heartbeat: number;
+}
+
+export interface ConnectSocketOptions {
+  readonly timeout: number;
+  readonly clientProperties: { readonly connection_name: string };
+  readonly servername?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export type ConnectFunction = (url: ConnectUrl, socketOptions: ConnectSocketOptions) => Promise<ConnectionLike>;
+
+export type Decoder = (raw: RawDelivery, receivedAtMs?: number) => DecodedDelivery;
+
+/** What the manager hands deliveries and state to (the config node's DeliverySubscriber fits). */
+export interface ManagerSubscriber {
+  readonly id: string;
+  onObservation?(observation: Extract<DecodedDelivery, { kind: "observation" }>): void;
+  onDecodeError?(error: Extract<DecodedDelivery, { kind: "error" }>): void;
+  onCommandResponse?(response: Extract<DecodedDelivery, { kind: "commandResponse" }>): void;
+  onConnectionState?(state: ConnectionState): void;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface ConnectionManagerOptions {
+  /** Shown by the broker (`connection_name`), so this connection can be identified and closed by name. */
+  readonly connectionName: string;
+  /** Unacknowledged deliveries in flight (per consumer). */
+  readonly prefetch: number;
+  /** AMQP heartbeat, seconds (0 disables). */
+  readonly heartbeatSeconds: number;
+  /** Verify the broker's TLS certificate (only used when the details say useSsl). */
+  readonly rejectUnauthorized: boolean;
+  /** The AMQP details, from the REST client (which caches them); `forceRefresh` after the broker refused us. */
+  readonly getDetails: (request: { forceRefresh: boolean; signal: AbortSignal }) => Promise<AmqpDetails>;
+  /** core/decode's decodeDelivery by default. */
+  readonly decode?: Decoder;
+  /** amqplib's connect by default. */
+  readonly connect?: ConnectFunction;
+  /** Reconnect backoff; default 1 s .. 60 s. */
+  readonly backoff?: BackoffOptions;
+  /** Fetch the details again after this many connect failures in a row. Default 3. */
+  readonly refetchAfterFailures?: number;
+  /** Give up a connect attempt after this long. Default 15000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Wait this long for a clean close before destroying the socket. Default 2000 ms. */
+  readonly closeTimeoutMs?: number;
+  /** Wait after an API error that gave no retry hint. Default 60000 ms. */
+  readonly apiRetryFallbackMs?: number;
+  readonly scheduler?: Scheduler;
+  readonly log?: (level: LogLevel, message: string) => void;
+  /** Every state change (also with no subscriber listening), e.g. for the owner's own log. */
+  readonly onStateChange?: (state: ConnectionState) => void;
+}
+
+export interface ConnectionStats {
+  readonly connects: number;
+  readonly deliveries: number;
+  readonly acked: number;
+  readonly decodeErrors: number;
+  readonly subscriberErrors: number;
+}
+
+const KEY = {
+  connecting: "easee-config.status.connecting",
+  connected: "easee-config.status.connected",
+  disconnected: "easee-config.status.disconnected",
+  blocked: "easee-config.status.blocked",
+  accessRefused: "easee-config.status.access-refused",
+  brokerUnreachable: "easee-config.status.broker-unreachable",
+  queueNotFound: "easee-config.status.queue-not-found",
+  apiError: "easee-config.status.api-error",
+} as const;
+
+export const IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** ACCESS_REFUSED at login (bad AMQP credentials) or on the queue (no read permission). */
+export function isAccessRefused(error: unknown): boolean {
+  return /ACCESS[-_]REFUSED|\b403\b/.test(messageOf(error));
+}
+
+function isNotFound(error: unknown): boolean {
+  return /NOT[-_]FOUND|\b404\b/.test(messageOf(error));
+}
+
+class StopSignal extends Error {
+  constructor() {
+    super("stopped");
+  }
+}
+
+/** Closes a socket that will not close cleanly (broker gone). amqplib keeps it at `connection.stream`. */
+function destroySocket(connection: ConnectionLike): void {
+  const inner = (connection as { connection?: { stream?: { destroy?: () => void } } }).connection;
+  try {
+    inner?.stream?.destroy?.();
+  } catch {
+    // already gone
+  }
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+async function amqplibConnect(url: ConnectUrl, socketOptions: ConnectSocketOptions): Promise<ConnectionLike> {
+  const amqp = await import("amqplib");
+  const model = await amqp.connect({ ...url }, { ...socketOptions });
+  return model as unknown as ConnectionLike;
+}
+
+export class ConnectionManager {
+  private readonly options: ConnectionManagerOptions;
+  private readonly scheduler: Scheduler;
+  private readonly backoff: Backoff;
+  private readonly connectFn: ConnectFunction;
+  private readonly decode: Decoder;
+  private readonly log: (level: LogLevel, message: string) => void;
+  private readonly subscribers = new Map<string, ManagerSubscriber>();
+
+  private currentState: ConnectionState = IDLE_STATE;
+  private controller: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private connection: ConnectionLike | undefined;
+  private channel: ChannelLike | undefined;
+  private forceRefresh = false;
+  private failuresInARow = 0;
+  private closed = false;
+  private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
+
+  constructor(options: ConnectionManagerOptions) {
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
+      throw new RangeError("prefetch must be a whole number of at least 1");
+    }
+    if (!(options.heartbeatSeconds >= 0)) throw new RangeError("heartbeat must be 0 or more seconds");
+    this.options = options;
+    this.scheduler = options.scheduler ?? realScheduler;
+    this.backoff = new Backoff({ minMs: 1000, maxMs: 60_000, ...options.backoff });
+    this.connectFn = options.connect ?? amqplibConnect;
+    this.decode = options.decode ?? decodeDelivery;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  get stats(): ConnectionStats {
+    return { ...this.counters };
+  }
+
+  /** True while a connection with a consumer is up. */
+  get isConsuming(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one connects. */
+  register(subscriber: ManagerSubscriber): void {
+    if (this.closed) {
+      // Closing down (a flow node starting while its config node stops): nothing will connect any more.
+      this.notify(subscriber, IDLE_STATE);
+      return;
+    }
+    this.subscribers.set(subscriber.id, subscriber);
+    this.notify(subscriber, this.currentState);
+    if (!this.loop) this.start();
+  }
+
+  /** Removes a subscriber. The last one closes the connection; resolves when it is closed. */
+  async deregister(subscriberOrId: ManagerSubscriber | string): Promise<void> {
+    const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
+    const subscriber = this.subscribers.get(id);
+    if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) {
+      this.subscribers.delete(id);
+    }
+    if (this.subscribers.size === 0) await this.stop();
+  }
+
+  /** Final close (the config node is closing): no more subscribers, connection closed within a few seconds. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    await this.stop();
+  }
+
+  /** Close the current connection (as if the broker had): the loop reconnects. For tests and diagnostics. */
+  async dropConnection(): Promise<void> {
+    const connection = this.connection;
+    if (connection) await this.closeConnection(connection);
+  }
+
+  // --- loop ---------------------------------------------------------------------------------------------------
+
+  private start(): void {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.loop = this.run(controller.signal).catch((error: unknown) => {
+      if (!(error instanceof StopSignal)) this.log("error", `AMQP connection loop ended: ${messageOf(error)}`);
+    });
+  }
+
+  private async stop(): Promise<void> {
+    const controller = this.controller;
+    const loop = this.loop;
+    if (!controller || !loop) return;
+    controller.abort();
+    const connection = this.connection;
+    this.connection = undefined;
+    this.channel = undefined;
+    const closing = connection ? this.closeConnection(connection) : Promise.resolve();
+    await Promise.all([closing, loop]);
+    if (this.controller === controller) {
+      this.controller = undefined;
+      this.loop = undefined;
+      this.backoff.reset();
+      this.failuresInARow = 0;
+      this.setState(IDLE_STATE);
+      // Someone registered while we were closing: they need a connection after all.
+      if (!this.closed && this.subscribers.size > 0) this.start();
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      const details = await this.fetchDetails(signal);
+      if (details === undefined) return;
+
+      let connection: ConnectionLike;
+      try {
+        connection = await this.openConnection(details, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.onConnectFailure(error, details);
+        await this.wait(this.backoff.next(), signal);
+        continue;
+      }
+
+      const closedPromise = this.watch(connection, signal);
+      try {
+        await this.setupConsumer(connection, details);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.onSetupFailure(error, details);
+        await this.closeConnection(connection);
+        await this.wait(this.backoff.next(), signal);
+        continue;
+      }
+
+      this.counters.connects += 1;
+      this.failuresInARow = 0;
+      this.backoff.reset();
+      this.setState({
+        phase: "connected",
+        statusKey: KEY.connected,
+        detail: `Consuming ${details.queueName} on ${details.server}:${details.port}`,
+      });
+      this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
+
+      const reason = await closedPromise;
+      if (signal.aborted) return;
+      this.channel = undefined;
+      this.connection = undefined;
+      const delayMs = this.backoff.next();
+      this.setState({
+        phase: "disconnected",
+        statusKey: KEY.disconnected,
+        detail: `The AMQP connection closed (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s`,
+      });
+      this.log("warn", `AMQP connection closed (${reason}); reconnecting in ${delayMs} ms`);
+      if (isAccessRefused(reason)) this.forceRefresh = true;
+      await this.wait(delayMs, signal);
+    }
+  }
+
+  /** Details from the API, or undefined when the loop must end (stopped, or a setting has to change). */
+  private async fetchDetails(signal: AbortSignal): Promise<AmqpDetails | undefined> {
+    for (;;) {
+      try {
+        const details = await this.options.getDetails({ forceRefresh: this.forceRefresh, signal });
+        this.forceRefresh = false;
+        return details;
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        const apiError = error instanceof EaseeApiError ? error : undefined;
+        const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
+        this.setState({
+          phase: "error",
+          statusKey: apiError ? apiError.statusKey : KEY.apiError,
+          detail: messageOf(error),
+        });
+        // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
+        this.log("debug", messageOf(error));
+        // No retry hint: only a change of settings (a redeploy) can help; stay in the error state.
+        if (retryAfterMs === undefined) return undefined;
+        await this.wait(retryAfterMs, signal);
+        if (signal.aborted) return undefined;
+        this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      }
+    }
+  }
+
+  private async openConnection(details: AmqpDetails, signal: AbortSignal): Promise<ConnectionLike> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 15000;
+    const isIp = /^[\d.]+$|:/.test(details.server);
+    const url: ConnectUrl = {
+      protocol: details.useSsl ? "amqps" : "amqp",
+      hostname: details.server,
+      port: details.port,
+      username: details.username,
+      password: details.password,
+      vhost: details.virtualHost,
+      heartbeat: this.options.heartbeatSeconds,
+    };
+    const socketOptions: ConnectSocketOptions = {
+      timeout: timeoutMs,
+      clientProperties: { connection_name: this.options.connectionName },
+      ...(details.useSsl
+        ? { rejectUnauthorized: this.options.rejectUnauthorized, ...(isIp ? {} : { servername: details.server }) }
+        : {}),
+    };
+    const attempt = this.connectFn(url, socketOptions);
+    return new Promise<ConnectionLike>((resolve, reject) => {
+      let settled = false;
+      const finish = (): void => {
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        this.scheduler.clearTimeout(timer);
+      };
+      const onAbort = (): void => {
+        if (settled) return;
+        finish();
+        reject(new StopSignal());
+      };
+      const timer = this.scheduler.setTimeout(() => {
+        if (settled) return;
+        finish();
+        reject(new Error(`connect timed out after ${timeoutMs} ms`));
+      }, timeoutMs + 1000);
+      signal.addEventListener("abort", onAbort, { once: true });
+      attempt.then(
+        (connection) => {
+          if (settled) {
+            // Stopped or timed out meanwhile: this connection is nobody's.
+            void this.closeConnection(connection);
+            return;
+          }
+          finish();
+          resolve(connection);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          finish();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  /** Listens to the connection; resolves with a reason once it has closed (or the loop is stopped). */
+  private watch(connection: ConnectionLike, signal: AbortSignal): Promise<string> {
+    this.connection = connection;
+    return new Promise<string>((resolve) => {
+      const onError = (error: Error): void => {
+        // Only logged: 'close' always follows and drives the reconnect.
+        this.log("warn", `AMQP connection error: ${messageOf(error)}`);
+      };
+      const onClose = (error?: Error): void => {
+        cleanup();
+        resolve(error ? messageOf(error) : "closed");
+      };
+      const onBlocked = (reason: string): void => {
+        this.log("warn", `The broker blocked the connection: ${reason}`);
+        this.setState({ phase: "connected", statusKey: KEY.blocked, detail: `The broker blocked the connection: ${reason}` });
+      };
+      const onUnblocked = (): void => {
+        this.setState({ phase: "connected", statusKey: KEY.connected });
+      };
+      const onHandlerError = (error: Error): void => {
+        this.log("error", `Error in an AMQP event handler: ${messageOf(error)}`);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        resolve("stopped");
+      };
+      const cleanup = (): void => {
+        connection.removeListener("close", onClose as Listener);
+        connection.removeListener("blocked", onBlocked as Listener);
+        connection.removeListener("unblocked", onUnblocked as Listener);
+        signal.removeEventListener("abort", onAbort);
+        // 'error' and 'handler-error' stay: an error after this point must not crash Node-RED.
+      };
+      connection.on("error", onError as Listener);
+      connection.on("handler-error", onHandlerError as Listener);
+      connection.on("close", onClose as Listener);
+      connection.on("blocked", onBlocked as Listener);
+      connection.on("unblocked", onUnblocked as Listener);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private async setupConsumer(connection: ConnectionLike, details: AmqpDetails): Promise<void> {
+    const channel = await connection.createChannel();
+    channel.on("error", ((error: Error) => {
+      this.log("warn", `AMQP channel error: ${messageOf(error)}`);
+    }) as Listener);
+    channel.on("handler-error", ((error: Error) => {
+      this.log("error", `Error in an AMQP channel handler: ${messageOf(error)}`);
+    }) as Listener);
+    channel.on("close", (() => {
+      if (this.channel !== channel) return;
+      // The channel died but maybe not the connection (e.g. a precondition failure). Closing the connection
+      // sends everything through the one reconnect path.
+      this.channel = undefined;
+      if (this.connection === connection) {
+        this.log("warn", "The AMQP channel closed; reconnecting");
+        void this.closeConnection(connection);
+      }
+    }) as Listener);
+    // prefetch before consume: it applies to consumers created after it (per consumer since RabbitMQ 3.3).
+    await channel.prefetch(this.options.prefetch, false);
+    await channel.checkQueue(details.queueName);
+    this.channel = channel;
+    await this.consume(channel, details.queueName);
+  }
+
+  private async consume(channel: ChannelLike, queueName: string): Promise<void> {
+    await channel.consume(queueName, (message) => this.onDelivery(channel, queueName, message), { noAck: false });
+  }
+
+  private onDelivery(channel: ChannelLike, queueName: string, message: DeliveryLike | null): void {
+    if (message === null) {
+      // The broker cancelled our consumer (queue deleted, failover): consume again, or reconnect if that fails.
+      this.log("warn", `The broker cancelled the consumer on ${queueName}; consuming again`);
+      void this.reconsume(channel, queueName);
+      return;
+    }
+    this.counters.deliveries += 1;
+    const raw: RawDelivery = {
+      routingKey: message.fields.routingKey,
+      headers: message.properties.headers,
+      timestamp: numberOrUndefined(message.properties.timestamp),
+      contentType: stringOrUndefined(message.properties.contentType),
+      body: message.content,
+    };
+    let decoded: DecodedDelivery;
+    try {
+      decoded = this.decode(raw, this.scheduler.now());
+    } catch (error) {
+      decoded = {
+        kind: "error",
+        reason: `the decoder failed: ${messageOf(error)}`,
+        preview: "",
+        routingKey: raw.routingKey,
+      };
+    }
+    if (decoded.kind === "error") this.counters.decodeErrors += 1;
+    for (const subscriber of [...this.subscribers.values()]) {
+      try {
+        if (decoded.kind === "observation") subscriber.onObservation?.(decoded);
+        else if (decoded.kind === "commandResponse") subscriber.onCommandResponse?.(decoded);
+        else subscriber.onDecodeError?.(decoded);
+      } catch (error) {
+        this.counters.subscriberErrors += 1;
+        this.log("error", `A subscriber (${subscriber.id}) failed on a delivery: ${messageOf(error)}`);
+      }
+    }
+    // Ack only on the live channel that delivered it: a tag from a dead channel would close the new one (406).
+    if (channel === this.channel) {
+      try {
+        channel.ack(message);
+        this.counters.acked += 1;
+      } catch (error) {
+        this.log("warn", `Could not acknowledge a delivery: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  private async reconsume(channel: ChannelLike, queueName: string): Promise<void> {
+    if (channel !== this.channel) return;
+    try {
+      await channel.checkQueue(queueName);
+      await this.consume(channel, queueName);
+    } catch (error) {
+      this.log("warn", `Could not consume ${queueName} again: ${messageOf(error)}`);
+      const connection = this.connection;
+      if (connection && channel === this.channel) {
+        this.channel = undefined;
+        void this.closeConnection(connection);
+      }
+    }
+  }
+
+  private onConnectFailure(error: unknown, details: AmqpDetails): void {
+    this.failuresInARow += 1;
+    const refused = isAccessRefused(error);
+    if (refused || this.failuresInARow >= (this.options.refetchAfterFailures ?? 3)) this.forceRefresh = true;
+    const where = `${details.server}:${details.port}`;
+    this.setState(
+      refused
+        ? {
+            phase: "error",
+            statusKey: KEY.accessRefused,
+            detail: `The broker at ${where} refused the AMQP credentials; fetching fresh details from Easee`,
+          }
+        : {
+            phase: "error",
+            statusKey: KEY.brokerUnreachable,
+            detail: `Cannot connect to the broker at ${where}: ${messageOf(error)}`,
+          },
+    );
+    this.log("debug", `AMQP connect to ${where} failed: ${messageOf(error)}`);
+  }
+
+  private onSetupFailure(error: unknown, details: AmqpDetails): void {
+    this.failuresInARow += 1;
+    this.forceRefresh = true;
+    const notFound = isNotFound(error);
+    this.setState({
+      phase: "error",
+      statusKey: notFound ? KEY.queueNotFound : isAccessRefused(error) ? KEY.accessRefused : KEY.brokerUnreachable,
+      detail: notFound
+        ? `The queue ${details.queueName} does not exist on the broker`
+        : `Cannot consume ${details.queueName}: ${messageOf(error)}`,
+    });
+    this.log("debug", `Cannot consume ${details.queueName}: ${messageOf(error)}`);
+  }
+
+  /** Clean close, or destroy the socket after closeTimeoutMs. Never rejects; leaves no timer. */
+  private async closeConnection(connection: ConnectionLike): Promise<void> {
+    if (this.connection === connection) {
+      this.connection = undefined;
+      this.channel = undefined;
+    }
+    const timeoutMs = this.options.closeTimeoutMs ?? 2000;
+    let timer: ReturnType<Scheduler["setTimeout"]> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = this.scheduler.setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const closing = connection.close().then(
+      () => "closed" as const,
+      () => "failed" as const,
+    );
+    const outcome = await Promise.race([closing, timedOut]);
+    this.scheduler.clearTimeout(timer);
+    if (outcome !== "closed") destroySocket(connection);
+  }
+
+  private async wait(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await delay(this.scheduler, ms, signal, () => new StopSignal());
+    } catch {
+      // stopped: the loop checks the signal
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    const previous = this.currentState;
+    this.currentState = state;
+    if (previous.phase === state.phase && previous.statusKey === state.statusKey && previous.detail === state.detail) {
+      return;
+    }
+    try {
+      this.options.onStateChange?.(state);
+    } catch (error) {
+      this.log("error", `The state change handler failed: ${messageOf(error)}`);
+    }
+    for (const subscriber of [...this.subscribers.values()]) this.notify(subscriber, state);
+  }
+
+  private notify(subscriber: ManagerSubscriber, state: ConnectionState): void {
+    try {
+      subscriber.onConnectionState?.(state);
+    } catch (error) {
+      this.counters.subscriberErrors += 1;
+      this.log("error", `A subscriber (${subscriber.id}) failed on a state change: ${messageOf(error)}`);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Plain-language errors of the Easee REST client.
+ *
+ * Nothing from axios (request config, headers, bodies) is kept on these objects: they are built from a status
+ * code, a few fields of Easee's error body and our own words, so they can be logged and shown without leaking
+ * the password, the tokens or the AMQP password.
+ */
+
+export type EaseeErrorCode =
+  /** Easee rejected the user name or password (HTTP 400/401 on login). */
+  | "wrong-credentials"
+  /** The account exists but its e-mail address was never confirmed (Easee errorCode 727). */
+  | "email-not-verified"
+  /** Login worked but GET /api/streams/amqp/v2 was refused: a normal (non-partner) account. */
+  | "not-integration-account"
+  /** Easee answered 429 (or said "too many requests"); `retryAfterMs` says when to try again. */
+  | "rate-limited"
+  /** Our own cap on logins per hour was reached; `retryAfterMs` says when a login is allowed again. */
+  | "login-limit"
+  /** No answer: DNS, refused connection, reset, timeout. */
+  | "unreachable"
+  /** Easee answered 5xx. */
+  | "server-error"
+  /** Something answered, but not like the Easee API (wrong URL, HTML page, missing fields). */
+  | "unexpected-response"
+  /** The API URL is not a usable http(s) URL. */
+  | "invalid-url"
+  /** User name or password is empty. */
+  | "missing-credentials"
+  /** The caller gave up (node closed). */
+  | "aborted";
+
+/** i18n key (easee-config catalogue) of the short status text for each error. */
+export const STATUS_KEY_BY_CODE: Readonly<Record<EaseeErrorCode, string>> = {
+  "wrong-credentials": "easee-config.status.wrong-password",
+  "email-not-verified": "easee-config.status.email-not-verified",
+  "not-integration-account": "easee-config.status.not-integration",
+  "rate-limited": "easee-config.status.rate-limited",
+  "login-limit": "easee-config.status.login-limit",
+  unreachable: "easee-config.status.api-unreachable",
+  "server-error": "easee-config.status.api-error",
+  "unexpected-response": "easee-config.status.api-error",
+  "invalid-url": "easee-config.status.invalid-url",
+  "missing-credentials": "easee-config.status.no-credentials",
+  aborted: "easee-config.status.disconnected",
+};
+
+export interface EaseeApiErrorOptions {
+  readonly httpStatus?: number;
+  /** Milliseconds from now after which trying again makes sense; absent: only a change of settings helps. */
+  readonly retryAfterMs?: number;
+  /** Easee's own error code name (e.g. `EmailNotVerified`), when it sent one. */
+  readonly easeeCode?: string;
+}
+
+export class EaseeApiError extends Error {
+  override readonly name = "EaseeApiError";
+  readonly code: EaseeErrorCode;
+  readonly httpStatus?: number;
+  readonly retryAfterMs?: number;
+  readonly easeeCode?: string;
+
+  constructor(code: EaseeErrorCode, message: string, options: EaseeApiErrorOptions = {}) {
+    super(message);
+    this.code = code;
+    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.easeeCode !== undefined) this.easeeCode = options.easeeCode;
+  }
+
+  /** i18n key of the short status text. */
+  get statusKey(): string {
+    return STATUS_KEY_BY_CODE[this.code];
+  }
+
+  /** A copy that says when the next attempt will be made (the retry policy decides it, not the HTTP layer). */
+  withRetryAfter(retryAfterMs: number | undefined): EaseeApiError {
+    const options: EaseeApiErrorOptions = {
+      ...(this.httpStatus !== undefined ? { httpStatus: this.httpStatus } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(this.easeeCode !== undefined ? { easeeCode: this.easeeCode } : {}),
+    };
+    return new EaseeApiError(this.code, this.message, options);
+  }
+}
+
+export function isEaseeApiError(value: unknown): value is EaseeApiError {
+  return value instanceof EaseeApiError;
+}
+
+/** "in 2 min", "in 45 s", "in 1 h 5 min": for messages that say when the next attempt is. */
+export function describeDelay(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}

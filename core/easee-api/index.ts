@@ -1,0 +1,19 @@
+/** The Easee REST client: login, token refresh, AMQP stream details, plain-language errors. */
+export { EaseeApiClient, LoginBudget, LOGIN_PATH, REFRESH_PATH, AMQP_DETAILS_PATH } from "./client";
+export type { EaseeApiClientOptions } from "./client";
+export { EaseeApiError, isEaseeApiError, describeDelay, STATUS_KEY_BY_CODE } from "./errors";
+export type { EaseeErrorCode, EaseeApiErrorOptions } from "./errors";
+export {
+  interpretLogin,
+  interpretRefresh,
+  interpretAmqpDetails,
+  normaliseApiUrl,
+  parseRetryAfter,
+  readEaseeErrorBody,
+  EASEE_ERROR_EMAIL_NOT_VERIFIED,
+} from "./responses";
+export type { AmqpDetails, TokenResponse, EaseeErrorBody, HttpAnswer } from "./responses";
+export { createAxiosTransport, convertTransportError } from "./transport";
+export type { HttpRequest, HttpTransport } from "./transport";
+export { acquireEaseeSession, sessionCount } from "./session";
+export type { EaseeSession } from "./session";

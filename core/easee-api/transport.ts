@@ -1,0 +1,108 @@
+/**
+ * The HTTP layer of the Easee client: axios, with every axios error converted here.
+ *
+ * axios errors carry the request config (headers with the bearer token, the login body with the password): they
+ * must never leave this folder. `validateStatus: () => true` makes axios resolve for every HTTP status, so the
+ * only errors left are transport errors, and those are rebuilt as EaseeApiError from the error code alone.
+ */
+import axios, { type AxiosInstance } from "axios";
+import { EaseeApiError } from "./errors";
+import type { HttpAnswer } from "./responses";
+
+export interface HttpRequest {
+  readonly method: "GET" | "POST";
+  /** Path below the API URL, e.g. `/api/accounts/login`. */
+  readonly path: string;
+  readonly body?: unknown;
+  readonly bearer?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Resolves with any HTTP answer; rejects only with EaseeApiError (`unreachable`, `aborted`, `invalid-url`). */
+export type HttpTransport = (request: HttpRequest) => Promise<HttpAnswer>;
+
+export interface AxiosTransportOptions {
+  /** Normalised API URL (no trailing slash). */
+  readonly baseUrl: string;
+  /** Per-request timeout, milliseconds. */
+  readonly timeoutMs: number;
+  readonly userAgent?: string;
+}
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "the connection was refused",
+  ECONNRESET: "the connection was reset",
+  ENOTFOUND: "the host name was not found (check the API URL)",
+  EAI_AGAIN: "the host name could not be looked up (DNS)",
+  ETIMEDOUT: "it did not answer in time",
+  ECONNABORTED: "it did not answer in time",
+  EHOSTUNREACH: "the host is unreachable",
+  ENETUNREACH: "the network is unreachable",
+  EPIPE: "the connection broke",
+  CERT_HAS_EXPIRED: "its TLS certificate has expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate could not be verified",
+  ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another host name",
+};
+
+/** An EaseeApiError from whatever axios (or the socket below it) threw. Reads only `code`. */
+export function convertTransportError(error: unknown, baseUrl: string): EaseeApiError {
+  const code =
+    typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string"
+      ? (error as { code: string }).code
+      : "";
+  if (code === "ERR_CANCELED" || axios.isCancel(error)) {
+    return new EaseeApiError("aborted", "The request to the Easee API was cancelled.");
+  }
+  if (code === "ERR_INVALID_URL") {
+    return new EaseeApiError("invalid-url", "The API URL is not a valid URL. The usual value is https://api.easee.com.");
+  }
+  let host = baseUrl;
+  try {
+    host = new URL(baseUrl).host;
+  } catch {
+    // keep the text as given; it was validated before a transport was made
+  }
+  const reason = NETWORK_REASONS[code] ?? (code ? `network error ${code}` : "network error");
+  return new EaseeApiError("unreachable", `Cannot reach the Easee API at ${host}: ${reason}.`);
+}
+
+function headerRecord(headers: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (typeof headers !== "object" || headers === null) return out;
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof value === "string") out[key.toLowerCase()] = value;
+    else if (typeof value === "number") out[key.toLowerCase()] = String(value);
+    else if (Array.isArray(value)) out[key.toLowerCase()] = value.map(String).join(", ");
+  }
+  return out;
+}
+
+export function createAxiosTransport(options: AxiosTransportOptions): HttpTransport {
+  const instance: AxiosInstance = axios.create({
+    baseURL: options.baseUrl,
+    timeout: options.timeoutMs,
+    // Never follow redirects: a redirect would resend the password or token to wherever it points.
+    maxRedirects: 0,
+    validateStatus: () => true,
+    headers: {
+      Accept: "application/json",
+      "User-Agent": options.userAgent ?? "node-red-contrib-easee-amqp",
+    },
+  });
+  return async (request) => {
+    try {
+      const response = await instance.request({
+        method: request.method,
+        url: request.path,
+        ...(request.body !== undefined ? { data: request.body } : {}),
+        ...(request.bearer !== undefined ? { headers: { Authorization: `Bearer ${request.bearer}` } } : {}),
+        ...(request.signal !== undefined ? { signal: request.signal } : {}),
+      });
+      return { status: response.status, headers: headerRecord(response.headers), data: response.data as unknown };
+    } catch (error) {
+      // Rebuilt from the code only: the original error (with its config) is dropped here on purpose.
+      throw convertTransportError(error, options.baseUrl);
+    }
+  };
+}

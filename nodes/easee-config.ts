@@ -1,0 +1,322 @@
+/**
+ * `easee-config`: the Easee integration account and the one shared AMQP connection.
+ *
+ * Wiring only: the REST client (core/easee-api) and the connection manager (core/amqp) do the work. Flow nodes
+ * use the interface in ./shared/config-api (register / deregister / connectionState).
+ *
+ * Also serves POST /easee-config/test for the "Test connection" button in the editor.
+ */
+import type { Request, Response } from "express";
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from "../core/amqp/connection-manager";
+import { decodeDelivery } from "../core/decode";
+import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
+import type { ConnectionState } from "../core/types";
+import type { DeliverySubscriber, EaseeConfigNode } from "./shared/config-api";
+
+const DEFAULT_API_URL = "https://api.easee.com";
+const DEFAULT_HEARTBEAT = 30;
+const DEFAULT_PREFETCH = 200;
+/** The editor shows this instead of a stored password; the admin endpoint then uses the stored one. */
+const PASSWORD_PLACEHOLDER = "__PWRD__";
+/** deregister() and close() must finish within Node-RED's 15 s close timeout. */
+const CLOSE_GUARD_MS = 5000;
+
+interface EaseeConfigDef extends NodeDef {
+  apiUrl?: string;
+  rejectUnauthorized?: boolean | string;
+  heartbeat?: number | string;
+  prefetch?: number | string;
+}
+
+interface EaseeConfigCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * Timing overrides for the test suite only (JSON in EASEE_AMQP_TEST_TUNING), so reconnect tests do not wait
+ * a minute. Not a user setting: the defaults are what Easee expects from a well-behaved client.
+ */
+interface TestTuning {
+  amqpBackoffMinMs?: number;
+  amqpBackoffMaxMs?: number;
+  apiBackoffMinMs?: number;
+  apiBackoffMaxMs?: number;
+  authRetryMs?: number;
+  maxLoginsPerHour?: number;
+  refetchAfterFailures?: number;
+  connectTimeoutMs?: number;
+  closeTimeoutMs?: number;
+  apiTimeoutMs?: number;
+}
+
+function readTestTuning(): TestTuning {
+  const text = process.env.EASEE_AMQP_TEST_TUNING;
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null) return {};
+    const out: Record<string, number> = {};
+    for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof entry === "number" && Number.isFinite(entry) && entry >= 0) out[key] = entry;
+    }
+    return out as TestTuning;
+  } catch {
+    return {};
+  }
+}
+
+interface ConfigProblem {
+  readonly statusKey: string;
+  /** i18n key of the plain-language error. */
+  readonly errorKey: string;
+  readonly params?: Record<string, string>;
+}
+
+interface ParsedSettings {
+  readonly apiUrl: string;
+  readonly userName: string;
+  readonly password: string;
+  readonly heartbeatSeconds: number;
+  readonly prefetch: number;
+  readonly rejectUnauthorized: boolean;
+}
+
+function numberSetting(value: unknown, fallback: number): number {
+  if (value === undefined || value === null || value === "") return fallback;
+  return typeof value === "number" ? value : Number(String(value).trim());
+}
+
+/** The node's settings, checked; a problem in plain words instead of an exception. */
+function parseSettings(
+  def: EaseeConfigDef,
+  credentials: EaseeConfigCredentials | undefined,
+): ParsedSettings | ConfigProblem {
+  const userName = (credentials?.username ?? "").trim();
+  const password = credentials?.password ?? "";
+  if (userName === "" || password === "") {
+    return { statusKey: "easee-config.status.no-credentials", errorKey: "easee-config.errors.no-credentials" };
+  }
+  let apiUrl: string;
+  try {
+    apiUrl = normaliseApiUrl(def.apiUrl === undefined || def.apiUrl === "" ? DEFAULT_API_URL : def.apiUrl);
+  } catch (error) {
+    return {
+      statusKey: "easee-config.status.invalid-url",
+      errorKey: "easee-config.errors.invalid-url",
+      params: { reason: error instanceof Error ? error.message : String(error) },
+    };
+  }
+  const prefetch = numberSetting(def.prefetch, DEFAULT_PREFETCH);
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
+    return {
+      statusKey: "easee-config.status.invalid-settings",
+      errorKey: "easee-config.errors.invalid-prefetch",
+      params: { value: String(def.prefetch) },
+    };
+  }
+  const heartbeatSeconds = numberSetting(def.heartbeat, DEFAULT_HEARTBEAT);
+  if (!Number.isFinite(heartbeatSeconds) || heartbeatSeconds < 0 || heartbeatSeconds > 65535) {
+    return {
+      statusKey: "easee-config.status.invalid-settings",
+      errorKey: "easee-config.errors.invalid-heartbeat",
+      params: { value: String(def.heartbeat) },
+    };
+  }
+  const rejectUnauthorized = !(def.rejectUnauthorized === false || def.rejectUnauthorized === "false");
+  return { apiUrl, userName, password, heartbeatSeconds: Math.round(heartbeatSeconds), prefetch, rejectUnauthorized };
+}
+
+function isProblem(value: ParsedSettings | ConfigProblem): value is ConfigProblem {
+  return "errorKey" in value;
+}
+
+type EaseeConfigNodeImpl = Node<EaseeConfigCredentials> & EaseeConfigNode;
+
+const init = (RED: NodeAPI): void => {
+  const tuning = readTestTuning();
+
+  function t(key: string, params?: Record<string, string>): string {
+    return RED._(key, params);
+  }
+
+  function EaseeConfig(this: EaseeConfigNodeImpl, def: EaseeConfigDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const settings = parseSettings(def, node.credentials);
+
+    let manager: ConnectionManager | undefined;
+    let session: EaseeSession | undefined;
+    let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
+    const idleSubscribers = new Map<string, DeliverySubscriber>();
+    let lastLogged = "";
+
+    const log = (level: LogLevel, message: string): void => {
+      if (level === "debug") node.debug(message);
+      else if (level === "info") node.log(message);
+      else if (level === "warn") node.warn(message);
+      else node.error(message);
+    };
+
+    if (isProblem(settings)) {
+      const message = t(settings.errorKey, settings.params);
+      fixedState = { phase: "error", statusKey: settings.statusKey, detail: message };
+      node.error(message);
+    } else {
+      try {
+        session = acquireEaseeSession({
+          apiUrl: settings.apiUrl,
+          userName: settings.userName,
+          password: settings.password,
+          ...(tuning.maxLoginsPerHour !== undefined ? { maxLoginsPerHour: tuning.maxLoginsPerHour } : {}),
+          ...(tuning.authRetryMs !== undefined ? { authRetryMs: tuning.authRetryMs } : {}),
+          ...(tuning.apiTimeoutMs !== undefined ? { timeoutMs: tuning.apiTimeoutMs } : {}),
+          ...(tuning.apiBackoffMinMs !== undefined || tuning.apiBackoffMaxMs !== undefined
+            ? { backoff: { minMs: tuning.apiBackoffMinMs ?? 2000, maxMs: tuning.apiBackoffMaxMs ?? 300_000 } }
+            : {}),
+          log: (level, message) => (level === "debug" ? node.debug(message) : node.warn(message)),
+        });
+        const client = session.client;
+        const managerOptions: ConnectionManagerOptions = {
+          connectionName: `node-red easee-config ${node.id}${def.name ? ` (${def.name})` : ""}`,
+          prefetch: settings.prefetch,
+          heartbeatSeconds: settings.heartbeatSeconds,
+          rejectUnauthorized: settings.rejectUnauthorized,
+          getDetails: ({ forceRefresh, signal }) => client.getAmqpDetails({ forceRefresh, signal }),
+          decode: decodeDelivery,
+          log,
+          onStateChange: (state) => {
+            // One log line per change of status, not one per retry.
+            const signature = `${state.phase}|${state.statusKey}|${state.phase === "error" ? (state.detail ?? "") : ""}`;
+            if (signature === lastLogged) return;
+            lastLogged = signature;
+            if (state.phase === "error") node.error(state.detail ?? t(state.statusKey));
+          },
+          ...(tuning.amqpBackoffMinMs !== undefined || tuning.amqpBackoffMaxMs !== undefined
+            ? { backoff: { minMs: tuning.amqpBackoffMinMs ?? 1000, maxMs: tuning.amqpBackoffMaxMs ?? 60_000 } }
+            : {}),
+          ...(tuning.refetchAfterFailures !== undefined ? { refetchAfterFailures: tuning.refetchAfterFailures } : {}),
+          ...(tuning.connectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.connectTimeoutMs } : {}),
+          ...(tuning.closeTimeoutMs !== undefined ? { closeTimeoutMs: tuning.closeTimeoutMs } : {}),
+        };
+        manager = new ConnectionManager(managerOptions);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const statusKey = error instanceof EaseeApiError ? error.statusKey : "easee-config.status.invalid-settings";
+        fixedState = { phase: "error", statusKey, detail: message };
+        node.error(message);
+        session?.release(true);
+        session = undefined;
+      }
+    }
+
+    node.register = (subscriber: DeliverySubscriber): void => {
+      if (manager) {
+        manager.register(subscriber);
+        return;
+      }
+      idleSubscribers.set(subscriber.id, subscriber);
+      try {
+        subscriber.onConnectionState?.(fixedState);
+      } catch (error) {
+        node.error(error instanceof Error ? error.message : String(error));
+      }
+    };
+
+    node.deregister = async (subscriber: DeliverySubscriber): Promise<void> => {
+      idleSubscribers.delete(subscriber.id);
+      if (!manager) return;
+      await withGuard(manager.deregister(subscriber));
+    };
+
+    Object.defineProperty(node, "connectionState", {
+      get: (): ConnectionState => (manager ? manager.state : fixedState),
+      enumerable: true,
+    });
+
+    node.on("close", (removed: boolean, done: () => void) => {
+      const closing = manager ? withGuard(manager.close()) : Promise.resolve();
+      closing
+        .catch((error: unknown) => node.warn(error instanceof Error ? error.message : String(error)))
+        .finally(() => {
+          session?.release(removed === true);
+          session = undefined;
+          idleSubscribers.clear();
+          done();
+        });
+    });
+  }
+
+  /** Resolves when `work` settles or after CLOSE_GUARD_MS, whichever comes first; leaves no timer. */
+  function withGuard(work: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const guard = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GUARD_MS);
+    });
+    return Promise.race([work.catch(() => undefined), guard]).finally(() => clearTimeout(timer));
+  }
+
+  RED.nodes.registerType<EaseeConfigNodeImpl, EaseeConfigDef, Record<string, never>, EaseeConfigCredentials>("easee-config", EaseeConfig, {
+    credentials: {
+      username: { type: "text" },
+      password: { type: "password" },
+    },
+  });
+
+  // "Test connection": log in and fetch the AMQP details with what is typed in the dialog. Never answers a secret.
+  RED.httpAdmin.post(
+    "/easee-config/test",
+    RED.auth.needsPermission("easee-config.write"),
+    (request: Request, response: Response) => {
+      void testConnection(request, response);
+    },
+  );
+
+  async function testConnection(request: Request, response: Response): Promise<void> {
+    const body: Record<string, unknown> =
+      typeof request.body === "object" && request.body !== null ? (request.body as Record<string, unknown>) : {};
+    const text = (value: unknown): string => (typeof value === "string" ? value : "");
+    const id = text(body.id);
+    let userName = text(body.username).trim();
+    let password = text(body.password);
+    if (password === PASSWORD_PLACEHOLDER || (password === "" && id !== "")) {
+      const stored = id ? (RED.nodes.getCredentials(id) as EaseeConfigCredentials | undefined) : undefined;
+      password = stored?.password ?? "";
+      if (userName === "") userName = (stored?.username ?? "").trim();
+    }
+    const apiUrlText = text(body.apiUrl).trim() || DEFAULT_API_URL;
+    if (userName === "" || password === "") {
+      response.json({ ok: false, code: "missing-credentials", message: t("easee-config.errors.no-credentials") });
+      return;
+    }
+    let session: EaseeSession | undefined;
+    try {
+      session = acquireEaseeSession({
+        apiUrl: apiUrlText,
+        userName,
+        password,
+        ...(tuning.maxLoginsPerHour !== undefined ? { maxLoginsPerHour: tuning.maxLoginsPerHour } : {}),
+        ...(tuning.apiTimeoutMs !== undefined ? { timeoutMs: tuning.apiTimeoutMs } : {}),
+      });
+      const details = await session.client.getAmqpDetails({ forceRefresh: true, signal: AbortSignal.timeout(30_000) });
+      response.json({
+        ok: true,
+        queueName: details.queueName,
+        message: t("easee-config.test.ok", {
+          queue: details.queueName,
+          broker: `${details.server}:${details.port}`,
+        }),
+      });
+    } catch (error) {
+      const code = error instanceof EaseeApiError ? error.code : "unexpected";
+      const message = error instanceof Error ? error.message : String(error);
+      response.json({ ok: false, code, message });
+    } finally {
+      // Keeps token and details in memory (no timer) so a deploy right after the test needs no new login.
+      session?.release(false);
+    }
+  }
+};
+
+export = init;
