@@ -59,6 +59,19 @@ function pick(record: Record<string, unknown>, ...names: string[]): unknown {
   return undefined;
 }
 
+/**
+ * Easee documents `server` as a bare host name; a value written as a URL (`amqps://host:5671/`) is reduced to its
+ * host so a small change on Easee's side does not stop the stream.
+ */
+function hostOf(server: unknown): unknown {
+  if (typeof server !== "string" || !server.includes("://")) return server;
+  try {
+    return new URL(server).hostname;
+  } catch {
+    return server;
+  }
+}
+
 /** Reads errorCode / errorCodeName / title from a JSON (or JSON-text) error body; PascalCase tolerated. */
 export function readEaseeErrorBody(data: unknown): EaseeErrorBody {
   let value: unknown = data;
@@ -243,7 +256,7 @@ export function interpretAmqpDetails(answer: HttpAnswer, nowMs: number): AmqpDet
   if (status >= 200 && status < 300) {
     const data = answer.data;
     if (isRecord(data)) {
-      const server = pick(data, "server", "Server");
+      const server = hostOf(pick(data, "server", "Server"));
       const port = pick(data, "port", "Port");
       const useSsl = pick(data, "useSsl", "UseSsl");
       const virtualHost = pick(data, "virtualHost", "VirtualHost");

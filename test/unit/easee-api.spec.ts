@@ -159,6 +159,11 @@ describe("Easee API: answers → plain-language errors", () => {
     assert.equal(interpretAmqpDetails(answer(401, ""), NOW), "unauthorized");
   });
 
+  it("amqp/v2 server written as a URL is reduced to its host name", () => {
+    const asUrl = { ...DETAILS, server: `amqps://${DETAILS.server}:5671/` };
+    assert.deepEqual(interpretAmqpDetails(answer(200, asUrl), NOW), DETAILS);
+  });
+
   it("amqp/v2 details are read in camelCase or PascalCase", () => {
     assert.deepEqual(interpretAmqpDetails(answer(200, DETAILS), NOW), DETAILS);
     const pascal = Object.fromEntries(Object.entries(DETAILS).map(([k, v]) => [k[0]!.toUpperCase() + k.slice(1), v]));
