@@ -303,6 +303,8 @@ const init = (RED: NodeAPI): void => {
       response.json({
         ok: true,
         queueName: details.queueName,
+        // The editor words the answer in the user's language from the queue and broker.
+        broker: `${details.server}:${details.port}`,
         message: t("easee-config.test.ok", {
           queue: details.queueName,
           broker: `${details.server}:${details.port}`,
