@@ -187,7 +187,9 @@ const init = (RED: NodeAPI): void => {
           decode: decodeDelivery,
           log,
           onStateChange: (state) => {
-            // One log line per change of status, not one per retry.
+            // One log line per change of status, not one per retry: the "connecting" between two attempts that
+            // fail the same way is not a change.
+            if (state.phase === "connecting") return;
             const signature = `${state.phase}|${state.statusKey}|${state.phase === "error" ? (state.detail ?? "") : ""}`;
             if (signature === lastLogged) return;
             lastLogged = signature;

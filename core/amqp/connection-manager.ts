@@ -8,8 +8,11 @@
  * `error`/`close` events arrive. `error` events are only logged (amqplib always follows them with `close`).
  *
  * Deliveries are decoded once, handed to every subscriber, then acknowledged on the channel that delivered them
- * (at-least-once). Deliveries from a channel that has died are never acked (their tags mean nothing on a new
- * channel). Undecodable deliveries go to `onDecodeError` and are acked too: requeueing would loop forever.
+ * (at-least-once). The acks of one socket read go out as ONE ack with `multiple` (allUpTo), in a microtask after
+ * that read's deliveries are handled: an ack frame and a socket write per delivery cost a third of the CPU time per
+ * message (bench/run.ts, README "Performance"). Deliveries from a channel that has died are never acked (their tags
+ * mean nothing on a new channel). Undecodable deliveries go to `onDecodeError` and are acked too: requeueing would
+ * loop forever.
  *
  * The queue belongs to Easee and the account has no configure permission: the queue is only checked (a passive
  * declare, which RabbitMQ allows without configure rights), never declared or bound.
@@ -50,7 +53,8 @@ export interface ChannelLike extends Emitter {
     onMessage: (message: DeliveryLike | null) => void,
     options?: { noAck?: boolean },
   ): Promise<{ readonly consumerTag: string }>;
-  ack(message: DeliveryLike): void;
+  /** `allUpTo`: also every earlier unacknowledged delivery of this channel (AMQP `multiple`). */
+  ack(message: DeliveryLike, allUpTo?: boolean): void;
   close(): Promise<void>;
 }
 
@@ -201,10 +205,16 @@ export class ConnectionManager {
   private loop: Promise<void> | undefined;
   private connection: ConnectionLike | undefined;
   private channel: ChannelLike | undefined;
+  /** The consuming channel of each connection, so a close can close it first (see closeConnection). */
+  private readonly channelOf = new WeakMap<ConnectionLike, ChannelLike>();
   private forceRefresh = false;
   private failuresInARow = 0;
   private closed = false;
   private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
+  /** The newest handled delivery not acked yet, its channel, and how many deliveries its ack will cover. */
+  private ackChannel: ChannelLike | undefined;
+  private ackMessage: DeliveryLike | undefined;
+  private ackCount = 0;
 
   constructor(options: ConnectionManagerOptions) {
     if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
@@ -483,6 +493,7 @@ export class ConnectionManager {
 
   private async setupConsumer(connection: ConnectionLike, details: AmqpDetails): Promise<void> {
     const channel = await connection.createChannel();
+    this.channelOf.set(connection, channel);
     channel.on("error", ((error: Error) => {
       this.log("warn", `AMQP channel error: ${messageOf(error)}`);
     }) as Listener);
@@ -548,13 +559,36 @@ export class ConnectionManager {
       }
     }
     // Ack only on the live channel that delivered it: a tag from a dead channel would close the new one (406).
-    if (channel === this.channel) {
-      try {
-        channel.ack(message);
-        this.counters.acked += 1;
-      } catch (error) {
-        this.log("warn", `Could not acknowledge a delivery: ${messageOf(error)}`);
-      }
+    if (channel === this.channel) this.queueAck(channel, message);
+  }
+
+  /**
+   * Every delivery is handled synchronously and in order, so one ack with allUpTo for the newest covers all of a
+   * socket read. The microtask runs right after the read's deliveries, before any other I/O or timer: nothing is
+   * left unacked across a turn of the event loop, and a close always comes after the flush.
+   */
+  private queueAck(channel: ChannelLike, message: DeliveryLike): void {
+    if (this.ackChannel !== undefined && this.ackChannel !== channel) this.flushAcks();
+    if (this.ackChannel === undefined) queueMicrotask(() => this.flushAcks());
+    this.ackChannel = channel;
+    this.ackMessage = message;
+    this.ackCount += 1;
+  }
+
+  private flushAcks(): void {
+    const channel = this.ackChannel;
+    const message = this.ackMessage;
+    const count = this.ackCount;
+    this.ackChannel = undefined;
+    this.ackMessage = undefined;
+    this.ackCount = 0;
+    // The channel died since: the broker redelivers those deliveries (at-least-once), their tags are void.
+    if (channel === undefined || message === undefined || channel !== this.channel) return;
+    try {
+      channel.ack(message, true);
+      this.counters.acked += count;
+    } catch (error) {
+      this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`);
     }
   }
 
@@ -573,10 +607,22 @@ export class ConnectionManager {
     }
   }
 
+  /**
+   * Fresh AMQP details after `refetchAfterFailures` failures in a row, then after twice as many, and so on (3, 6,
+   * 12, 24 …): a long broker outage must not become a steady stream of calls to the Easee API, which blocks
+   * clients that call it too often.
+   */
+  private refetchDue(): boolean {
+    const first = this.options.refetchAfterFailures ?? 3;
+    if (this.failuresInARow < first || this.failuresInARow % first !== 0) return false;
+    const multiple = this.failuresInARow / first;
+    return (multiple & (multiple - 1)) === 0;
+  }
+
   private onConnectFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
     const refused = isAccessRefused(error);
-    if (refused || this.failuresInARow >= (this.options.refetchAfterFailures ?? 3)) this.forceRefresh = true;
+    if (refused || this.refetchDue()) this.forceRefresh = true;
     const where = `${details.server}:${details.port}`;
     this.setState(
       refused
@@ -596,7 +642,7 @@ export class ConnectionManager {
 
   private onSetupFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
-    this.forceRefresh = true;
+    if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
     const notFound = isNotFound(error);
     this.setState({
       phase: "error",
@@ -619,7 +665,21 @@ export class ConnectionManager {
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = this.scheduler.setTimeout(() => resolve("timeout"), timeoutMs);
     });
-    const closing = connection.close().then(
+    // The channel first: amqplib sends a connection close ahead of channel frames still queued, so acks of
+    // deliveries already handed to subscribers would be lost and those deliveries redelivered (duplicates on
+    // every redeploy). A channel close goes out behind its acks, and the broker requeues only what is unacked.
+    const channel = this.channelOf.get(connection);
+    this.channelOf.delete(connection);
+    const closing = (async () => {
+      if (channel) {
+        try {
+          await channel.close();
+        } catch {
+          // already closed (broker or network): nothing queued on it can reach the broker any more
+        }
+      }
+      await connection.close();
+    })().then(
       () => "closed" as const,
       () => "failed" as const,
     );

@@ -5,5 +5,7 @@
  */
 export const FILTER_TEXTS: Readonly<Record<string, string>> = {
   "easee-filter.errors.invalidRule": "Rule __rule__: __reason__",
+  "easee-filter.errors.noRules": "The rules are not a list",
+  "easee-filter.errors.badToken": "\"__token__\" is not an observation id (120), a range (182-185) or a name (ChargerOpMode)",
   "easee-filter.warn.noObservationId": "A msg without msg.easee.observationId arrived; it matches no rule. Wire an easee-observations node to this filter.",
 };

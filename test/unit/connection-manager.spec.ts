@@ -49,14 +49,23 @@ class FakeChannel extends EventEmitter implements ChannelLike {
     this.consumer = onMessage;
     return { consumerTag: "ctag-1" };
   }
-  ack(message: DeliveryLike): void {
+  /** Tags delivered and not acked yet, oldest first (what an ack with allUpTo covers). */
+  private readonly unacked: number[] = [];
+  /** Ack frames sent (an ack with allUpTo is one frame however many deliveries it covers). */
+  ackFrames = 0;
+  ack(message: DeliveryLike, allUpTo?: boolean): void {
     if (this.closed) throw new Error("Channel closed");
-    this.acked.push(message.fields.deliveryTag);
+    this.ackFrames += 1;
+    const tag = message.fields.deliveryTag;
+    const covered = allUpTo ? this.unacked.filter((t) => t <= tag) : [tag];
+    for (const t of covered) this.unacked.splice(this.unacked.indexOf(t), 1);
+    this.acked.push(...covered);
   }
   async close(): Promise<void> {
     this.closed = true;
   }
   deliver(tag: number, routingKey: string, body = '{"Value":1}'): void {
+    this.unacked.push(tag);
     this.consumer?.({
       content: Buffer.from(body),
       fields: { routingKey, deliveryTag: tag },
@@ -249,11 +258,29 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     channel.deliver(1, "EH123456.O.120");
     channel.deliver(2, "EH123456.CR.48.638000000000000000");
     channel.deliver(3, "bad.body");
+    await Promise.resolve(); // the acks of a socket read go out together, in a microtask after its deliveries
     assert.equal(h.decodeCalls.length, 3, "decoded once, not once per subscriber");
     assert.equal(h.decodeCalls[0]?.headers?.["ArrivalTime"], "2026-11-25T10:00:00Z");
     for (const r of [a, b]) assert.deepEqual(r.got.map((d) => d.kind), ["observation", "commandResponse", "error"]);
     assert.deepEqual(channel.acked, [1, 2, 3], "undecodable deliveries are acked too (no requeue loop)");
     assert.deepEqual(h.manager.stats, { connects: 1, deliveries: 3, acked: 3, decodeErrors: 1, subscriberErrors: 0 });
+    await h.manager.close();
+  });
+
+  it("the deliveries of one socket read are acked with one frame (allUpTo), the next read's with another", async () => {
+    const h = harness();
+    h.manager.register(recorder("a").subscriber);
+    await h.clock.settle();
+    const channel = h.connections[0]!.channel;
+    for (let tag = 1; tag <= 50; tag++) channel.deliver(tag, "EH1.O.120");
+    assert.equal(channel.ackFrames, 0, "not one frame per delivery");
+    await Promise.resolve();
+    assert.equal(channel.ackFrames, 1);
+    channel.deliver(51, "EH1.O.121");
+    await Promise.resolve();
+    assert.equal(channel.ackFrames, 2);
+    assert.deepEqual(channel.acked, Array.from({ length: 51 }, (_, i) => i + 1), "each delivery acked exactly once");
+    assert.equal(h.manager.stats.acked, 51);
     await h.manager.close();
   });
 
@@ -269,6 +296,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     h.manager.register(b.subscriber);
     await h.clock.settle();
     h.connections[0]!.channel.deliver(7, "EH1.O.120");
+    await Promise.resolve();
     assert.equal(b.got.length, 1);
     assert.deepEqual(h.connections[0]!.channel.acked, [7]);
     assert.ok(h.logs.some((line) => /subscriber \(a\) failed/.test(line)));
@@ -371,7 +399,24 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
       await h.clock.advance(waits.at(-1)!);
     }
     assert.deepEqual(waits, [1000, 2000, 4000, 8000]);
-    assert.deepEqual(h.detailsRequests, [false, false, false, true, true]);
+    assert.deepEqual(h.detailsRequests, [false, false, false, true, false]);
+    assert.equal(h.manager.state.phase, "connected");
+    await h.manager.close();
+  });
+
+  it("a long broker outage asks Easee for fresh details after 3, 6, 12, 24 failures, not on every attempt", async () => {
+    const h = harness({ backoff: { random: () => 0.999999 } });
+    const failures = 30;
+    for (let i = 0; i < failures; i += 1) h.connectOutcomes.push(new Error("connect ECONNREFUSED 10.1.1.1:5671"));
+    const a = recorder("a");
+    h.manager.register(a.subscriber);
+    for (let i = 0; i < failures; i += 1) {
+      await h.clock.settle();
+      await h.clock.advance(h.clock.pendingDelays[0] ?? 0);
+    }
+    await h.clock.settle();
+    const refetchedAt = h.detailsRequests.flatMap((forced, attempt) => (forced ? [attempt] : []));
+    assert.deepEqual(refetchedAt, [3, 6, 12, 24]);
     assert.equal(h.manager.state.phase, "connected");
     await h.manager.close();
   });
