@@ -35,7 +35,12 @@ function isPlaceholder(word: string): word is TopicPlaceholder {
  * Values come from the wire (the routing key), so they are made safe rather than trusted.
  */
 export function topicSafe(value: string): string {
-  return /[+#/\u0000]/.test(value) ? value.replace(/[+#/\u0000]/g, "_") : value;
+  // Runs twice per msg: a character scan is several times cheaper than a regex test on these short values.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 43 || c === 35 || c === 47 || c === 0) return value.replace(/[+#/\u0000]/g, "_");
+  }
+  return value;
 }
 
 export function compileTopicTemplate(template: string | undefined | null): CompiledTopic {
