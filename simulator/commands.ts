@@ -13,6 +13,7 @@ import type { CommandResult } from "./charger";
 import { RESULT_CODE } from "./charger";
 import { encodeCommandResponse, type ArrivalTimeFormat, type CommandBody } from "./encode";
 import type { Publisher } from "./publisher";
+import { Reconnector } from "./reconnect";
 
 const COMMAND_KEY = /^([^.]+)\.C\.(\d+)\.(\d+)$/;
 
@@ -56,8 +57,13 @@ export class CommandSide {
   private connection: ChannelModel | undefined;
   private queue = "";
   private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectDelayMs = 1000;
+  /** Commands published while the broker connection is down are lost with the exclusive queue, as on a real outage. */
+  private readonly reconnector = new Reconnector(
+    () => this.open(),
+    () => {
+      if (this.closed) void this.close();
+    },
+  );
   private handledCount = 0;
   private ignoredCount = 0;
 
@@ -94,7 +100,7 @@ export class CommandSide {
     connection.on("error", (error: Error) => this.options.onError?.(error));
     connection.on("close", () => {
       if (this.connection === connection) this.connection = undefined;
-      if (!this.closed) this.scheduleReconnect();
+      if (!this.closed) this.reconnector.schedule();
     });
     const channel = await connection.createChannel();
     channel.on("error", (error: Error) => this.options.onError?.(error));
@@ -108,25 +114,6 @@ export class CommandSide {
     await channel.consume(queue, (message) => {
       if (message) void this.handle(channel, message);
     });
-  }
-
-  /** Commands published while the broker connection is down are lost with the exclusive queue, as on a real outage. */
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer || this.closed) return;
-    const delayMs = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(30_000, this.reconnectDelayMs * 2);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.closed) return;
-      this.open().then(
-        () => {
-          this.reconnectDelayMs = 1000;
-          if (this.closed) void this.close();
-        },
-        () => this.scheduleReconnect(),
-      );
-    }, delayMs);
-    this.reconnectTimer.unref?.();
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -196,8 +183,7 @@ export class CommandSide {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+    this.reconnector.stop();
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {

@@ -15,6 +15,7 @@ import {
   type EncodedMessage,
   type MessageShape,
 } from "./encode";
+import { Reconnector } from "./reconnect";
 
 /** A body shape, or `mixed` to rotate through all of them message by message. */
 export type ShapeOption = MessageShape | "mixed";
@@ -102,8 +103,16 @@ export class Publisher {
   private waiters: Array<() => void> = [];
   private counts = { published: 0, confirmed: 0, nacked: 0 };
   private lastTick = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectDelayMs = 1000;
+  /**
+   * The broker went away (restart, connection closed by an operator): like a cloud outage, what the chargers report
+   * meanwhile is lost, and publishing resumes once a new connection is up (backoff 1 s doubling to 30 s).
+   */
+  private readonly reconnector = new Reconnector(
+    () => this.open(),
+    () => {
+      if (this.closed) void this.close();
+    },
+  );
   private readonly listeners = new Set<(chargerId: string, observations: readonly ModelObservation[]) => void>();
 
   private constructor(options: PublisherOptions) {
@@ -144,7 +153,10 @@ export class Publisher {
       if (this.connection === connection) this.connection = undefined;
       this.channel = undefined;
       this.wake();
-      if (!this.closed) this.scheduleReconnect();
+      if (!this.closed) {
+        if (this.reconnector.isFirstAttempt) this.options.onError?.(new Error("lost the broker connection; reconnecting"));
+        this.reconnector.schedule();
+      }
     });
     const channel = await connection.createConfirmChannel();
     channel.on("error", (error: Error) => this.options.onError?.(error));
@@ -156,28 +168,6 @@ export class Publisher {
     this.channel = channel;
   }
 
-  /**
-   * The broker went away (restart, connection closed by an operator): like a cloud outage, what the chargers report
-   * meanwhile is lost, and publishing resumes once a new connection is up (backoff 1 s doubling to 30 s).
-   */
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer || this.closed) return;
-    const delayMs = this.reconnectDelayMs;
-    this.reconnectDelayMs = Math.min(30_000, this.reconnectDelayMs * 2);
-    if (delayMs === 1000) this.options.onError?.(new Error("lost the broker connection; reconnecting"));
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.closed) return;
-      this.open().then(
-        () => {
-          this.reconnectDelayMs = 1000;
-          if (this.closed) void this.close();
-        },
-        () => this.scheduleReconnect(),
-      );
-    }, delayMs);
-    this.reconnectTimer.unref?.();
-  }
 
   /** True while a channel to the broker is open. */
   get connected(): boolean {
@@ -242,7 +232,7 @@ export class Publisher {
   async publishObservations(chargerId: string, observations: readonly ModelObservation[]): Promise<void> {
     if (observations.length === 0) return;
     for (const listener of this.listeners) listener(chargerId, observations);
-    if (!this.channel) return; // broker away: lost, as in a cloud outage (see scheduleReconnect)
+    if (!this.channel) return; // broker away: lost, as in a cloud outage (see reconnector)
     const arrival = Date.now();
     const pending: Promise<void>[] = [];
     for (const observation of observations) {
@@ -397,8 +387,7 @@ export class Publisher {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+    this.reconnector.stop();
     this.stop();
     this.wake();
     const connection = this.connection;
