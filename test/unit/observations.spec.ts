@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { DecodedObservation } from "../../core/types";
 import {
   DEFAULT_TOPIC_TEMPLATE,
   LastValueCache,
@@ -15,24 +14,7 @@ import {
   plainJson,
 } from "../../core/observations";
 import { OBSERVATIONS_TEXTS, fillText } from "../../core/observations/texts";
-import { lookup, readCatalogue } from "../helpers/flows";
-
-function observation(overrides: Partial<DecodedObservation> = {}): DecodedObservation {
-  return {
-    kind: "observation",
-    chargerId: "EH123456",
-    observationId: 120,
-    name: "TotalPower",
-    known: true,
-    description: "Total power",
-    dataType: "Double",
-    unit: "kW",
-    category: "telemetry",
-    value: 7.2,
-    routingKey: "EH123456.O.120",
-    ...overrides,
-  };
-}
+import { lookup, observation, readCatalogue } from "../helpers/flows";
 
 describe("observations: topic template", () => {
   it("renders the default template easee/{chargerId}/{name}", () => {
