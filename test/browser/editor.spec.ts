@@ -170,8 +170,7 @@ describe("editor in a real browser (headless Chromium)", function () {
     inEditor("config dialog: user name, masked password, API URL, advanced settings folded away; Test connection answers in plain words", async (editor) => {
       const { page } = editor;
       await editor.showSidebar("config");
-      await page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick();
-      await page.waitForSelector("#node-config-input-username");
+      await editor.openDialog(() => page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick(), "#node-config-input-username");
       assert.equal(await page.inputValue("#node-config-input-username"), instance.userName);
       assert.equal(await page.getAttribute("#node-config-input-password", "type"), "password");
       assert.notEqual(await page.inputValue("#node-config-input-password"), instance.password, "the stored password never reaches the browser");
@@ -225,12 +224,11 @@ describe("editor in a real browser (headless Chromium)", function () {
       assert.equal(apiUrl, instance.apiUrl);
 
       // A setting that is not the default keeps the advanced section open, so it is not forgotten.
-      await page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick();
+      await editor.openDialog(() => page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick(), "#easee-config-advanced-toggle");
       await page.click("#easee-config-advanced-toggle");
       await page.fill("#node-config-input-prefetch", "50");
       await editor.closeDialog("ok");
-      await page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick();
-      await page.waitForSelector("#node-config-input-username");
+      await editor.openDialog(() => page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick(), "#node-config-input-username");
       assert.equal(await page.isVisible("#node-config-input-prefetch"), true);
       assert.equal(await page.inputValue("#node-config-input-prefetch"), "50");
       await editor.closeDialog("cancel");
@@ -379,8 +377,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         let ids = await editor.importExample("observations-to-debug");
         const observations = await nodeOfType(editor, ids, "easee-observations");
         await editor.editNode(observations, "#node-input-topic");
-        await page.click("#node-input-btn-config-edit");
-        await page.waitForSelector("#node-config-input-username");
+        await editor.openDialog(() => page.click("#node-input-btn-config-edit"), "#node-config-input-username");
         await page.fill("#node-config-input-username", instance.userName);
         await page.fill("#node-config-input-password", instance.password);
         await page.fill("#node-config-input-apiUrl", instance.apiUrl);
@@ -466,8 +463,7 @@ describe("editor in a real browser (headless Chromium)", function () {
       inLanguage("the config dialog, and Test connection answering in this language", async (editor) => {
         const { page } = editor;
         await editor.showSidebar("config");
-        await page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick();
-        await page.waitForSelector("#node-config-input-username");
+        await editor.openDialog(() => page.locator(".red-ui-palette-node-config", { hasText: "Easee simulator" }).dblclick(), "#node-config-input-username");
         await page.click("#easee-config-advanced-toggle");
         assert.ok((await expectDialogIn(editor, folder)) > 5, "most texts differ from English");
         await page.fill("#node-config-input-password", "not-the-password");

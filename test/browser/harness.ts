@@ -16,6 +16,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { openTray, watchTrays } from "../helpers/editor-trays";
 
 /** dist/test/browser (or build-x/test/browser) → the repository root. */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -270,6 +271,7 @@ export class EditorPage {
     // ends once the flows are in; a warning after this point counts.
     const loadRace = /^console warning: Uncaught error from RED\.comms\.subscribe: TypeError: Cannot read properties of undefined \(reading 'label'\)$/;
     for (let i = editor.problems.length - 1; i >= 0; i--) if (loadRace.test(editor.problems[i] ?? "")) editor.problems.splice(i, 1);
+    await watchTrays(page);
     return editor;
   }
 
@@ -376,10 +378,16 @@ export class EditorPage {
   /** Double-clicks a node on the canvas (showing its flow first) and waits for its edit dialog. */
   async editNode(id: string, ready: string): Promise<void> {
     await this.showFlowOf(id);
-    await this.canvasNode(id).locator("rect.red-ui-flow-node").dblclick();
+    await this.openDialog(() => this.canvasNode(id).locator("rect.red-ui-flow-node").dblclick(), ready);
+  }
+
+  /**
+   * Does what opens a dialog (a double click, the pencil of a configuration node) and waits until the dialog has
+   * slid in and taken the focus, and `ready` is there: keys typed earlier can follow the focus elsewhere.
+   */
+  async openDialog(open: () => Promise<void>, ready: string): Promise<void> {
+    await openTray(this.page, open);
     await this.page.waitForSelector(ready);
-    // Until the tray has slid in, keys typed into it can get lost: wait until the field stands still.
-    await this.page.locator(ready).first().click({ trial: true });
   }
 
   /**
@@ -413,8 +421,18 @@ export class EditorPage {
   async openExamples(): Promise<string[]> {
     await this.page.click("#red-ui-header-button-sidemenu");
     await this.page.click("#menu-item-import");
-    await this.page.click("#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples");
     const tree = "#red-ui-clipboard-dialog-import-tab-examples";
+    // The first click on the tab is now and then not taken (seen headless: the dialog stays on Clipboard with the
+    // tab's tooltip showing); a user clicks again, and so does this.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.click("#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples");
+      try {
+        await this.page.waitForSelector(tree, { state: "visible", timeout: 3_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
     await this.page.locator(`${tree} .red-ui-treeList-label`, { hasText: PACKAGE_NAME }).click();
     // The folder's entries are fetched when it opens: they follow the package's label in the tree.
     const labels = async (): Promise<string[]> => (await this.page.locator(`${tree} .red-ui-treeList-label`).allInnerTexts()).map((s) => s.trim());

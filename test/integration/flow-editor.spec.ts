@@ -11,6 +11,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { openTray, watchTrays } from "../helpers/editor-trays";
 
 /** The parts of the editor's RED object these tests use (it runs in the page; types only help here). */
 interface EditorNode {
@@ -161,6 +162,7 @@ describe("flow: filter and observations edit dialogs in the editor", function ()
       const RED = (window as unknown as { RED?: EditorRed }).RED;
       return Boolean(RED?.nodes?.getType?.("easee-filter"));
     });
+    await watchTrays(page);
   });
 
   after(async () => {
@@ -175,6 +177,8 @@ describe("flow: filter and observations edit dialogs in the editor", function ()
 
   afterEach(async function () {
     await page.screenshot({ path: path.join(artifacts, `${(this.currentTest?.title ?? "test").replace(/[^a-z0-9]+/gi, "-")}.png`) });
+    // A test that failed inside a dialog leaves it open: the next test must not find it.
+    while (await page.isVisible("#node-dialog-cancel")) await closeEditor("#node-dialog-cancel");
     await page.evaluate(() => {
       const RED = (window as unknown as { RED: EditorRed }).RED;
       const ids: string[] = [];
@@ -217,11 +221,14 @@ describe("flow: filter and observations edit dialogs in the editor", function ()
     await page.waitForSelector(button, { state: "detached" });
   }
 
+  /** Opens a node's dialog and waits until it has its focus (keys typed before that could go astray). */
   async function openEditor(id: string, selector: string): Promise<void> {
-    await page.evaluate((nodeId) => {
-      const RED = (window as unknown as { RED: EditorRed }).RED;
-      RED.editor.edit(RED.nodes.node(nodeId));
-    }, id);
+    await openTray(page, () =>
+      page.evaluate((nodeId) => {
+        const RED = (window as unknown as { RED: EditorRed }).RED;
+        RED.editor.edit(RED.nodes.node(nodeId));
+      }, id),
+    );
     await page.waitForSelector(selector);
   }
 
