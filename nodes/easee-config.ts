@@ -13,6 +13,7 @@ import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
 import type { ConnectionState } from "../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "./shared/config-api";
+import { translator } from "./shared/i18n";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
@@ -137,9 +138,7 @@ type EaseeConfigNodeImpl = Node<EaseeConfigCredentials> & EaseeConfigNode;
 const init = (RED: NodeAPI): void => {
   const tuning = readTestTuning();
 
-  function t(key: string, params?: Record<string, string>): string {
-    return RED._(key, params);
-  }
+  const t = translator(RED);
 
   function EaseeConfig(this: EaseeConfigNodeImpl, def: EaseeConfigDef): void {
     RED.nodes.createNode(this, def);

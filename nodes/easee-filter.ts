@@ -14,8 +14,7 @@ import {
   routeObservation,
   type FilterRuleDef,
 } from "../core/routing";
-import { FILTER_TEXTS } from "../core/routing/texts";
-import { fillText } from "../core/observations/texts";
+import { translator } from "./shared/i18n";
 
 interface EaseeFilterDef extends NodeDef {
   rules?: FilterRuleDef[];
@@ -51,11 +50,7 @@ function ruleShapeProblem(rules: unknown): { rule: number; token?: string } | un
 }
 
 const init = (RED: NodeAPI): void => {
-  function t(key: string, params: Record<string, string | number> = {}): string {
-    const text = RED._(key, params);
-    const fallback = FILTER_TEXTS[key];
-    return text === key && fallback !== undefined ? fillText(fallback, params) : text;
-  }
+  const t = translator(RED);
 
   function EaseeFilterNode(this: Node, def: EaseeFilterDef): void {
     RED.nodes.createNode(this, def);
@@ -78,7 +73,7 @@ const init = (RED: NodeAPI): void => {
         const kindKey = `easee-filter.errors.${compiled.error.kind}`;
         const token = compiled.error.token;
         const fixed = token.split("-").map((part) => part.trim()).reverse().join("-");
-        const translated = RED._(kindKey, { token, fixed });
+        const translated = t(kindKey, { token, fixed });
         rule = compiled.rule;
         reason = translated === kindKey ? compiled.error.message : translated;
       } else {

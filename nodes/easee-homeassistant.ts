@@ -17,6 +17,7 @@ import {
 import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+import { translator } from "./shared/i18n";
 
 interface EaseeHomeAssistantDef extends NodeDef {
   /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
@@ -61,6 +62,7 @@ function serialsOf(payload: unknown): string[] | undefined {
 
 const init = (RED: NodeAPI): void => {
   const origin = readOrigin();
+  const t = translator(RED);
 
   function EaseeHomeAssistantNode(this: Node, def: EaseeHomeAssistantDef): void {
     RED.nodes.createNode(this, def);
@@ -71,7 +73,7 @@ const init = (RED: NodeAPI): void => {
     const selected = createSelection(def.selection, def.observations);
     if (!selected.ok) {
       node.status({ fill: "red", shape: "ring", text: "easee-homeassistant.status.badSelection" });
-      node.error(RED._("easee-homeassistant.errors.badSelection", { reason: selected.error.message }));
+      node.error(t("easee-homeassistant.errors.badSelection", { reason: selected.error.message }));
       // The flow still deploys (like a core node with a bad setting); this node passes nothing on.
       node.on("input", (_msg, _send, done) => done());
       return;
@@ -103,7 +105,7 @@ const init = (RED: NodeAPI): void => {
         status = { fill: "grey", shape: "ring", text: "easee-homeassistant.status.waiting" };
       } else {
         key = `entities:${bridge.entityCount}`;
-        status = { fill: "green", shape: "dot", text: RED._("easee-homeassistant.status.entities", { count: bridge.entityCount }) };
+        status = { fill: "green", shape: "dot", text: t("easee-homeassistant.status.entities", { count: bridge.entityCount }) };
       }
       if (key === lastStatus) return;
       lastStatus = key;
@@ -138,7 +140,7 @@ const init = (RED: NodeAPI): void => {
         configNode = candidate;
         configNode.register(subscriber);
       } else {
-        node.warn(RED._("easee-homeassistant.warn.noConfig"));
+        node.warn(t("easee-homeassistant.warn.noConfig"));
       }
     }
     started = true;
@@ -166,7 +168,7 @@ const init = (RED: NodeAPI): void => {
 
       const easee = (msg as { easee?: EaseeMsgFields }).easee;
       if (easee === null || typeof easee !== "object" || typeof easee.chargerId !== "string" || easee.chargerId === "" || typeof easee.observationId !== "number") {
-        node.error(RED._("easee-homeassistant.errors.notObservation"), msg);
+        node.error(t("easee-homeassistant.errors.notObservation"), msg);
         done();
         return;
       }
@@ -179,7 +181,7 @@ const init = (RED: NodeAPI): void => {
       sendAll(send, messages);
       if (bridge.evictions > 0 && !warnedEvictions) {
         warnedEvictions = true;
-        node.warn(RED._("easee-homeassistant.warn.tooManyChargers", { max: DEFAULT_MAX_CHARGERS }));
+        node.warn(t("easee-homeassistant.warn.tooManyChargers", { max: DEFAULT_MAX_CHARGERS }));
       }
       showStatus();
       done();

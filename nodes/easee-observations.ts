@@ -4,7 +4,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
 import { ObservationPipeline, RateMeter, compactCount, parseMaxAgeSeconds } from "../core/observations";
-import { OBSERVATIONS_TEXTS, fillText } from "../core/observations/texts";
+import { translator } from "./shared/i18n";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { connectionStatus } from "./shared/status";
@@ -23,11 +23,7 @@ const STATUS_INTERVAL_MS = 1000;
 const CLOSE_GUARD_MS = 10_000;
 
 const init = (RED: NodeAPI): void => {
-  function t(key: string, params: Record<string, string | number> = {}): string {
-    const text = RED._(key, params);
-    const fallback = OBSERVATIONS_TEXTS[key];
-    return text === key && fallback !== undefined ? fillText(fallback, params) : text;
-  }
+  const t = translator(RED);
 
   function EaseeObservationsNode(this: Node, def: EaseeObservationsDef): void {
     RED.nodes.createNode(this, def);
@@ -64,7 +60,8 @@ const init = (RED: NodeAPI): void => {
       if (connection === undefined) {
         status = { fill: "grey", shape: "ring", text: "easee-observations.status.waiting" };
       } else {
-        // The config's text, translated at runtime from the config node's catalogue.
+        // The config's text, translated at runtime from the config node's catalogue. Without a catalogue the plain
+        // key is kept (not the English fallback), as for every other status: the editor translates keys itself.
         status = connectionStatus(connection, (key) => RED._(key));
         // Healthy (green) and traffic seen: the rate says more than "connected". Anything else keeps the
         // config's words (connecting, disconnected, blocked by the broker...).

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/config-api";
+import { englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
 import { helper } from "./node-red";
 
 /**
@@ -256,4 +257,18 @@ export function lookup(catalogue: Record<string, unknown>, key: string): unknown
     entry = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>)[part] : undefined;
   }
   return entry;
+}
+
+/** What a user of an English Node-RED reads for a runtime text key (`params` filled in). */
+export function english(key: string, params: TextParams = {}): string {
+  const text = englishText(key);
+  if (text === undefined) throw new Error(`no English text for ${key}`);
+  return fillText(text, params);
+}
+
+/** Finds the English text of `key`, whatever its `__parameters__` are, in a message or a log line. */
+export function englishPattern(key: string): RegExp {
+  const text = english(key);
+  const parts = text.split(/__[A-Za-z]+__/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(parts.join(".*"), "s");
 }

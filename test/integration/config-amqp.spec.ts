@@ -10,7 +10,7 @@ import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/con
 import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
 import { helper, startServer, stopServer } from "../helpers/node-red";
-import { loadFlow, type FlowNode } from "../helpers/flows";
+import { englishPattern, loadFlow, type FlowNode } from "../helpers/flows";
 import {
   changePassword,
   closeConnections,
@@ -294,25 +294,25 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
         name: "malformed API URL",
         props: { apiUrl: "api.easee.com" },
         statusKey: "easee-config.status.invalid-url",
-        logged: /easee-config.errors.invalid-url/,
+        logged: englishPattern("easee-config.errors.invalid-url"),
       },
       {
         name: "no credentials",
         creds: {},
         statusKey: "easee-config.status.no-credentials",
-        logged: /easee-config.errors.no-credentials/,
+        logged: englishPattern("easee-config.errors.no-credentials"),
       },
       {
         name: "prefetch 0",
         props: { prefetch: 0 },
         statusKey: "easee-config.status.invalid-settings",
-        logged: /easee-config.errors.invalid-prefetch/,
+        logged: englishPattern("easee-config.errors.invalid-prefetch"),
       },
       {
         name: "negative heartbeat",
         props: { heartbeat: -5 },
         statusKey: "easee-config.status.invalid-settings",
-        logged: /easee-config.errors.invalid-heartbeat/,
+        logged: englishPattern("easee-config.errors.invalid-heartbeat"),
       },
     ];
     for (const testCase of cases) {

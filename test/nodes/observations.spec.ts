@@ -301,11 +301,11 @@ describe("easee-observations node", function () {
       shape: "ring",
       text: "easee-config.status.disconnected",
     });
-    stubConfig().setState({ phase: "error", statusKey: "easee-config.status.loginFailed" });
-    assert.deepEqual((await nextCall("obs", "status", (a) => callText(a) === "easee-config.status.loginFailed"))[0], {
+    stubConfig().setState({ phase: "error", statusKey: "easee-config.status.wrong-password" });
+    assert.deepEqual((await nextCall("obs", "status", (a) => callText(a) === "easee-config.status.wrong-password"))[0], {
       fill: "red",
       shape: "ring",
-      text: "easee-config.status.loginFailed",
+      text: "easee-config.status.wrong-password",
     });
   });
 

@@ -13,7 +13,7 @@ import {
   parseMaxAgeSeconds,
   plainJson,
 } from "../../core/observations";
-import { OBSERVATIONS_TEXTS, fillText } from "../../core/observations/texts";
+import { fillText } from "../../nodes/shared/i18n";
 import { lookup, observation, readCatalogue } from "../helpers/flows";
 
 describe("observations: topic template", () => {
@@ -274,13 +274,6 @@ describe("observations: pipeline", () => {
 });
 
 describe("observations: runtime texts", () => {
-  it("the English fallbacks are the en-US catalogue's texts", () => {
-    const catalogue = readCatalogue("easee-observations");
-    for (const [key, text] of Object.entries(OBSERVATIONS_TEXTS)) assert.equal(lookup(catalogue, key), text, key);
-    assert.equal(fillText("__rate__/s, __dropped__ old", { rate: 42, dropped: "3k" }), "42/s, 3k old");
-    assert.equal(fillText("__missing__", {}), "__missing__");
-  });
-
   it("every status text in the catalogue is under 20 characters, even with the longest counts", () => {
     const status = lookup(readCatalogue("easee-observations"), "easee-observations.status") as unknown as Record<string, string>;
     for (const [key, text] of Object.entries(status)) {
