@@ -8,14 +8,21 @@
  *
  * A released session keeps its token and AMQP details in memory but runs no timer. It is dropped when the config
  * node is deleted (`release(true)`), or when it is idle and its token has expired.
+ *
+ * The client logs through the newest holder still holding the session: a log function is a closure over its config
+ * node, and a closed node must be neither written to nor kept in memory by a session that outlives it.
  */
 import { createHash } from "node:crypto";
 import { EaseeApiClient, LoginBudget, type EaseeApiClientOptions } from "./client";
 import { normaliseApiUrl } from "./responses";
 
+type LogFunction = NonNullable<EaseeApiClientOptions["log"]>;
+
 interface Entry {
   readonly client: EaseeApiClient;
   refs: number;
+  /** The log functions of the current holders, oldest first. */
+  readonly logs: LogFunction[];
 }
 
 const sessions = new Map<string, Entry>();
@@ -63,10 +70,13 @@ export function acquireEaseeSession(options: EaseeApiClientOptions): EaseeSessio
       budget = options.loginBudget ?? new LoginBudget(options.maxLoginsPerHour ?? 5);
       budgets.set(bKey, budget);
     }
-    const client = new EaseeApiClient({ ...options, apiUrl, loginBudget: budget });
-    entry = { client, refs: 0 };
+    const logs: LogFunction[] = [];
+    const client = new EaseeApiClient({ ...options, apiUrl, loginBudget: budget, log: (level, message) => logs.at(-1)?.(level, message) });
+    entry = { client, refs: 0, logs };
     sessions.set(key, entry);
   }
+  const log = options.log;
+  if (log) entry.logs.push(log);
   entry.refs += 1;
   entry.client.resume();
   const held = entry;
@@ -76,6 +86,8 @@ export function acquireEaseeSession(options: EaseeApiClientOptions): EaseeSessio
     release(forget = false) {
       if (released) return;
       released = true;
+      const index = log ? held.logs.lastIndexOf(log) : -1;
+      if (index >= 0) held.logs.splice(index, 1);
       held.refs = Math.max(0, held.refs - 1);
       if (held.refs === 0) {
         held.client.suspend();

@@ -9,11 +9,13 @@ import {
   EaseeApiClient,
   EaseeApiError,
   LoginBudget,
+  acquireEaseeSession,
   convertTransportError,
   interpretAmqpDetails,
   interpretLogin,
   normaliseApiUrl,
   parseRetryAfter,
+  sessionCount,
   type HttpAnswer,
   type HttpRequest,
   type HttpTransport,
@@ -439,5 +441,42 @@ describe("Easee API client: the login cap ignores attempts Easee never saw", () 
     await assert.rejects(client.getAccessToken(), { code: "login-limit" });
     assert.equal(logins, 8);
     client.close();
+  });
+});
+
+describe("Easee sessions shared across redeploys", () => {
+  it("one client per account; it logs through the newest config node still holding it, and through none once all let go", async () => {
+    const clock = new ManualScheduler(NOW);
+    const easee = new FakeEasee();
+    easee.login = [() => easee.tokens(3600)];
+    easee.amqp = [() => answer(200, DETAILS)];
+    const heard: string[] = [];
+    const options = (who: string) => ({
+      apiUrl: "https://session-test.example.com",
+      userName: "integration@example.com",
+      password: PASSWORD,
+      transport: easee.transport,
+      scheduler: clock,
+      log: (_level: "debug" | "warn", message: string) => heard.push(`${who}: ${message}`),
+    });
+    const before = sessionCount();
+    const first = acquireEaseeSession(options("first"));
+    // A redeploy: the new config node takes the session before the old one has let go.
+    const second = acquireEaseeSession(options("second"));
+    assert.equal(second.client, first.client);
+    assert.equal(sessionCount(), before + 1);
+    first.release();
+    await second.client.getAmqpDetails({ forceRefresh: true });
+    assert.deepEqual(heard, ["second: Logged in to Easee", "second: Fetched the Easee AMQP details (queue Operator_42.Q)"]);
+
+    const third = acquireEaseeSession(options("third"));
+    second.release();
+    third.release();
+    heard.length = 0;
+    await third.client.getAmqpDetails({ forceRefresh: true });
+    assert.deepEqual(heard, [], "a session nobody holds writes to no closed node");
+    assert.equal(easee.count("/api/accounts/login"), 1, "the token outlived the redeploys");
+    acquireEaseeSession(options("last")).release(true);
+    assert.equal(sessionCount(), before);
   });
 });
