@@ -180,7 +180,8 @@ async function main(): Promise<void> {
   }
   let nodeRedMain: string;
   try {
-    nodeRedMain = require.resolve("node-red/red.js", { paths: [ROOT] });
+    // NODE_RED_PACKAGE=node-red-5 (the 5.x alias dev dependency, with Node 22) runs the demo on Node-RED 5.
+    nodeRedMain = require.resolve(`${process.env.NODE_RED_PACKAGE ?? "node-red"}/red.js`, { paths: [ROOT] });
   } catch {
     fatal("Node-RED is not installed. Run `npm install` first (it is a dev dependency).");
   }

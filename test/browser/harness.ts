@@ -240,6 +240,13 @@ export interface DebugEntry {
   readonly text: string;
 }
 
+/** What each sidebar tab the tests open shows, the same in Node-RED 4 and 5. */
+const SIDEBAR_CONTENT = {
+  debug: ".red-ui-debug-content-list",
+  help: ".red-ui-sidebar-help-stack",
+  config: "#red-ui-sidebar-node-config",
+} as const;
+
 export class EditorPage {
   readonly problems: string[] = [];
 
@@ -494,10 +501,13 @@ export class EditorPage {
     }, null);
   }
 
-  /** Opens a sidebar tab by its id (`debug`, `help`, `config`, `info`). */
-  async showSidebar(tab: "debug" | "help" | "config" | "info"): Promise<void> {
+  /**
+   * Opens a sidebar tab by its id and waits until its content shows. (Node-RED 5 rebuilt the sidebar: its tab bar
+   * differs from 4's, the content of each tab does not.)
+   */
+  async showSidebar(tab: keyof typeof SIDEBAR_CONTENT): Promise<void> {
     await this.red((RED, name) => RED.actions.invoke(`core:show-${name}-tab`), tab);
-    await this.page.waitForSelector(`#red-ui-tab-${tab}.active`);
+    await this.page.waitForSelector(SIDEBAR_CONTENT[tab], { state: "visible" });
   }
 
   /** The debug sidebar's messages, oldest first. */
