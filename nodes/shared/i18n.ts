@@ -29,16 +29,22 @@ function englishCatalogue(file: string): unknown {
   return englishCatalogues.get(file);
 }
 
+/** The entry at a dotted key (`easee-filter.errors.badToken`) of a message catalogue, or undefined. */
+export function catalogueEntry(catalogue: unknown, key: string): unknown {
+  let entry = catalogue;
+  for (const part of key.split(".")) {
+    entry = typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
+  }
+  return entry;
+}
+
 /** The English text of `key` ("easee-filter.errors.noRules"; a "module/set:" namespace prefix is ignored). */
 export function englishText(key: string): string | undefined {
   const bare = key.slice(key.indexOf(":") + 1);
   const [file] = bare.split(".", 1);
   if (!file) return undefined;
-  let value: unknown = englishCatalogue(file);
-  for (const part of bare.split(".")) {
-    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[part] : undefined;
-  }
-  return typeof value === "string" ? value : undefined;
+  const text = catalogueEntry(englishCatalogue(file), bare);
+  return typeof text === "string" ? text : undefined;
 }
 
 /** Fills Node-RED/i18next style `__name__` parameters; unknown names stay as written. */

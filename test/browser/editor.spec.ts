@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { catalogueEntry } from "../../nodes/shared/i18n";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
 import { MqttRecorder, clearRetained } from "../helpers/mqtt";
 import {
@@ -39,8 +40,7 @@ function catalogue(folder: string): Catalogue {
 }
 
 function lookup(cat: Catalogue, key: string): string {
-  let value: unknown = cat;
-  for (const part of key.split(".")) value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+  const value = catalogueEntry(cat, key);
   if (typeof value !== "string") throw new Error(`no text for ${key}`);
   return value;
 }

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/config-api";
-import { englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
+import { catalogueEntry, englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
 import { helper } from "./node-red";
 
 /**
@@ -251,13 +251,7 @@ export function readCatalogue(node: string, lang = "en-US"): Record<string, unkn
 }
 
 /** The entry at a dotted key (`easee-filter.errors.badToken`) of a message catalogue. */
-export function lookup(catalogue: Record<string, unknown>, key: string): unknown {
-  let entry: unknown = catalogue;
-  for (const part of key.split(".")) {
-    entry = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>)[part] : undefined;
-  }
-  return entry;
-}
+export const lookup: (catalogue: Record<string, unknown>, key: string) => unknown = catalogueEntry;
 
 /** What a user of an English Node-RED reads for a runtime text key (`params` filled in). */
 export function english(key: string, params: TextParams = {}): string {
