@@ -36,8 +36,9 @@ interface EaseeConfigCredentials {
 }
 
 /**
- * Timing overrides for the test suite only (JSON in EASEE_AMQP_TEST_TUNING), so reconnect tests do not wait
- * a minute. Not a user setting: the defaults are what Easee expects from a well-behaved client.
+ * Timing overrides for the test suite only (`easeeAmqpTestTuning` in Node-RED's settings, read as the core mqtt node
+ * reads `mqttReconnectTime`), so reconnect tests do not wait a minute. Not a user setting: the defaults are what Easee
+ * expects from a well-behaved client.
  */
 interface TestTuning {
   amqpBackoffMinMs?: number;
@@ -52,20 +53,13 @@ interface TestTuning {
   apiTimeoutMs?: number;
 }
 
-function readTestTuning(): TestTuning {
-  const text = process.env.EASEE_AMQP_TEST_TUNING;
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== "object" || value === null) return {};
-    const out: Record<string, number> = {};
-    for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof entry === "number" && Number.isFinite(entry) && entry >= 0) out[key] = entry;
-    }
-    return out as TestTuning;
-  } catch {
-    return {};
+function readTestTuning(value: unknown): TestTuning {
+  if (typeof value !== "object" || value === null) return {};
+  const out: Record<string, number> = {};
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof entry === "number" && Number.isFinite(entry) && entry >= 0) out[key] = entry;
   }
+  return out as TestTuning;
 }
 
 interface ConfigProblem {
@@ -136,7 +130,8 @@ function isProblem(value: ParsedSettings | ConfigProblem): value is ConfigProble
 type EaseeConfigNodeImpl = Node<EaseeConfigCredentials> & EaseeConfigNode;
 
 const init = (RED: NodeAPI): void => {
-  const tuning = readTestTuning();
+  // RED.settings holds whatever settings.js defines; this key is not in @types/node-red's settings type.
+  const tuning = readTestTuning((RED.settings as unknown as Record<string, unknown>).easeeAmqpTestTuning);
 
   const t = translator(RED);
 
@@ -148,7 +143,6 @@ const init = (RED: NodeAPI): void => {
     let manager: ConnectionManager | undefined;
     let session: EaseeSession | undefined;
     let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
-    const idleSubscribers = new Map<string, DeliverySubscriber>();
     let lastLogged = "";
 
     const log = (level: LogLevel, message: string): void => {
@@ -217,7 +211,6 @@ const init = (RED: NodeAPI): void => {
         manager.register(subscriber);
         return;
       }
-      idleSubscribers.set(subscriber.id, subscriber);
       try {
         subscriber.onConnectionState?.(fixedState);
       } catch (error) {
@@ -226,7 +219,6 @@ const init = (RED: NodeAPI): void => {
     };
 
     node.deregister = async (subscriber: DeliverySubscriber): Promise<void> => {
-      idleSubscribers.delete(subscriber.id);
       if (!manager) return;
       await withGuard(manager.deregister(subscriber));
     };
@@ -243,7 +235,6 @@ const init = (RED: NodeAPI): void => {
         .finally(() => {
           session?.release(removed === true);
           session = undefined;
-          idleSubscribers.clear();
           done();
         });
     });

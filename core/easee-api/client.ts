@@ -170,11 +170,6 @@ export class EaseeApiClient {
     return { ...this.counters };
   }
 
-  /** The cached AMQP details, if any. */
-  get cachedAmqpDetails(): AmqpDetails | undefined {
-    return this.details;
-  }
-
   /** When the current access token expires (epoch ms), if there is one. */
   get tokenExpiresAt(): number | undefined {
     return this.token?.expiresAtMs;
@@ -200,11 +195,6 @@ export class EaseeApiClient {
       }
       return this.detailsFlight;
     }, options.signal);
-  }
-
-  /** Forget the cached AMQP details (the next getAmqpDetails fetches them). */
-  invalidateAmqpDetails(): void {
-    this.details = undefined;
   }
 
   /** Stop timers and cancel requests in flight; tokens and details stay cached. `resume()` undoes it. */
