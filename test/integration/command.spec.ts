@@ -5,13 +5,15 @@
  * Every test has its own operator (queue and exchange), deleted on close.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { NodeMessage } from "node-red";
 import { COMMANDS, ticksFromMs } from "../../core/command";
 import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
 import type { EaseeConfigNode } from "../../nodes/shared/config-api";
 import { startSimulator, type Simulator } from "../../simulator/index";
-import { type FlowNode, Inbox, callText, calls, english, loadFlow, nextCall } from "../helpers/flows";
+import { type FlowNode, Inbox, callText, calls, coreNodeModule, english, loadFlow, nextCall } from "../helpers/flows";
 import { helper, startServer, stopServer } from "../helpers/node-red";
 import { closeConnections, createLeastPrivilegeUser, openPublisher, uniqueName, type TestUser } from "../helpers/rabbit";
 
@@ -264,6 +266,45 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
     const msg = await out1.next(15_000);
     assert.equal(payload(msg).accepted, true);
     assert.equal(sim.chargers[0]?.settings.dynamicChargerCurrent, 6);
+  });
+
+  it("examples/commands.json: solar surplus, enable/disable and phase switching change the simulated charger", async () => {
+    // The compiled spec runs from <build>/test/integration/; the example stays at the package root.
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "examples", "commands.json"), "utf8")) as FlowNode[];
+    const flowNodes = example.map((node): FlowNode => {
+      if (node.type === "easee-config") return { ...node, apiUrl: sim.apiUrl };
+      if (node.type === "debug") return { id: node.id, type: "helper", z: node.z };
+      if (node.type === "easee-command") return { ...node, chargerId: serial };
+      return node;
+    });
+    const cfg = example.find((node) => node.type === "easee-config")?.id as string;
+    await loadFlow(
+      [configNode, commandNode, coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js"), coreNodeModule("common/25-catch.js"), coreNodeModule("function/10-function.js")],
+      flowNodes,
+      { [cfg]: { username: sim.credentials.userName, password: sim.credentials.password } },
+    );
+    const byName = (type: string, name: string) => example.find((node) => node.type === type && node.name === name)?.id as string;
+    const commandIds = example.filter((node) => node.type === "easee-command").map((node) => node.id);
+    await Promise.all(commandIds.map((id) => nextCall(id, "status", (args) => callText(args) === "easee-config.status.connected", 15_000)));
+    const responses = new Inbox(byName("debug", "responses"));
+    const errors = new Inbox(byName("debug", "errors"));
+    const click = async (name: string, count: number) => {
+      helper.getNode(byName("inject", name)).receive({});
+      const msg = (await responses.waitFor(count, 10_000))[count - 1] as NodeMessage;
+      assert.equal(payload(msg).accepted, true, `${name}: ${payload(msg).comment}`);
+      return msg;
+    };
+    const surplus = await click("solar surplus 4.2 kW", 1);
+    assert.deepEqual(easee(surplus).arguments, { Current_Amp: 6, TTL_Minutes: 10 });
+    assert.equal(sim.chargers[0]?.settings.dynamicChargerCurrent, 6);
+    await click("disable", 2);
+    assert.equal(sim.chargers[0]?.settings.enabled, false);
+    await click("enable", 3);
+    await click("1 phase (16 A)", 4);
+    assert.deepEqual(sim.chargers[0]?.settings.dynamicCircuitCurrent, [16, 0, 0]);
+    await click("3 phases (16 A)", 5);
+    assert.deepEqual(sim.chargers[0]?.settings.dynamicCircuitCurrent, [16, 16, 16]);
+    assert.equal(errors.msgs.length, 0);
   });
 
   it("a redeploy with commands in flight: no crash, no error, no timer left", async () => {
