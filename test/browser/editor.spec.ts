@@ -321,7 +321,13 @@ describe("editor in a real browser (headless Chromium)", function () {
       assert.equal(await page.isVisible("#node-input-observations"), false);
       await page.selectOption("#node-input-selection", "list");
       assert.equal(await page.isVisible("#node-input-observations"), true);
+      // A new node controls the chargers; reboot and phases are opt-in, and hidden with controls off.
+      assert.equal(await page.isChecked("#node-input-controls"), true);
+      assert.deepEqual([await page.isChecked("#node-input-reboot"), await page.isChecked("#node-input-phases")], [false, false]);
+      assert.equal(await page.isVisible("#node-input-reboot"), true);
       await editor.screenshot("homeassistant-dialog");
+      await page.uncheck("#node-input-controls");
+      assert.equal(await page.isVisible("#node-input-reboot"), false);
       await editor.closeDialog("cancel");
     });
 
