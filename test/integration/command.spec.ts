@@ -268,9 +268,9 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
     assert.equal(sim.chargers[0]?.settings.dynamicChargerCurrent, 6);
   });
 
-  it("examples/commands.json: solar surplus, enable/disable and phase switching change the simulated charger", async () => {
+  it("examples/Control a charger.json: solar surplus, enable/disable and phase switching change the simulated charger", async () => {
     // The compiled spec runs from <build>/test/integration/; the example stays at the package root.
-    const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "examples", "commands.json"), "utf8")) as FlowNode[];
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "examples", "Control a charger.json"), "utf8")) as FlowNode[];
     const flowNodes = example.map((node): FlowNode => {
       if (node.type === "easee-config") return { ...node, apiUrl: sim.apiUrl };
       if (node.type === "debug") return { id: node.id, type: "helper", z: node.z };
