@@ -23,8 +23,10 @@ import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
+import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { describeDelay } from "../easee-api/errors";
+import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
 import { delay, realScheduler, type Scheduler, type TimerHandle } from "./scheduler";
 
 /** The parts of an amqplib message the manager reads. */
@@ -62,6 +64,8 @@ export interface ChannelLike extends Emitter {
 /** The parts of an amqplib ChannelModel (connection) the manager uses. */
 export interface ConnectionLike extends Emitter {
   createChannel(): Promise<ChannelLike>;
+  /** For publishing commands (publisher confirms); absent on fakes that never publish. */
+  createConfirmChannel?(): Promise<ConfirmChannelLike>;
   close(): Promise<void>;
 }
 
@@ -239,6 +243,10 @@ export class ConnectionManager {
   private ackChannel: ChannelLike | undefined;
   private ackMessage: DeliveryLike | undefined;
   private ackCount = 0;
+  /** Commands: the details of the live connection (exchangeName), callers waiting for one, the confirm channel. */
+  private liveDetails: AmqpDetails | undefined;
+  private readonly upWaiters = new Set<() => void>();
+  private readonly publisher: ConfirmPublisher;
 
   constructor(options: ConnectionManagerOptions) {
     if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
@@ -251,6 +259,7 @@ export class ConnectionManager {
     this.connectFn = options.connect ?? amqplibConnect;
     this.decode = options.decode ?? decodeDelivery;
     this.log = options.log ?? (() => undefined);
+    this.publisher = new ConfirmPublisher(this.scheduler, (level, message) => this.log(level, message));
   }
 
   get state(): ConnectionState {
@@ -314,7 +323,61 @@ export class ConnectionManager {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    this.wakeUpWaiters();
     await this.stop();
+  }
+
+  /**
+   * Publishes a command to the details' command exchange on a confirm channel of THIS connection (never a second
+   * connection). While the connection is down it waits for it, at most `timeoutMs` in all; resolves when the broker
+   * confirmed the publish, else rejects with a CommandSendError in plain words. The consumer must be running
+   * (someone registered), as the response arrives on the operator queue.
+   */
+  async publishCommand(
+    request: PublishRequest,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<void> {
+    const deadline = this.scheduler.now() + options.timeoutMs;
+    for (;;) {
+      if (options.signal?.aborted) throw new CommandSendError("closed", "the command was withdrawn (its node closed)");
+      if (this.closed || !this.consumerNeeded()) {
+        throw new CommandSendError("closed", "the easee-config node is not connected (closing or not in use)");
+      }
+      const connection = this.connection;
+      const details = this.liveDetails;
+      const left = deadline - this.scheduler.now();
+      if (connection && details && this.channel) {
+        await this.publisher.publish(connection, details.exchangeName, request, Math.max(1, left));
+        return;
+      }
+      if (left <= 0) {
+        throw new CommandSendError(
+          "not-connected",
+          `no connection to the broker within ${Math.round(options.timeoutMs / 1000)} s`,
+          { seconds: Math.round(options.timeoutMs / 1000) },
+        );
+      }
+      await this.waitUntilUp(left, options.signal);
+    }
+  }
+
+  /** Resolves when a connection is consuming, the manager stops, `signal` aborts, or after `ms`; leaves no timer. */
+  private waitUntilUp(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        this.upWaiters.delete(wake);
+        this.scheduler.clearTimeout(timer);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      const timer = this.scheduler.setTimeout(wake, ms);
+      this.upWaiters.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  private wakeUpWaiters(): void {
+    for (const wake of [...this.upWaiters]) wake();
   }
 
   /** Close the current connection (as if the broker had): the loop reconnects. For tests and diagnostics. */
@@ -358,6 +421,7 @@ export class ConnectionManager {
       this.backoff.reset();
       this.failuresInARow = 0;
       this.setState(!this.closed && this.subscribers.size > 0 ? NO_CONSUMER_STATE : IDLE_STATE);
+      this.wakeUpWaiters();
       // Someone registered while we were closing: they need a connection after all.
       if (!this.closed && this.consumerNeeded()) this.start();
     }
@@ -391,6 +455,8 @@ export class ConnectionManager {
       }
 
       this.counters.connects += 1;
+      this.liveDetails = details;
+      this.publisher.reset();
       this.failuresInARow = 0;
       // The backoff starts again from the smallest delay only once this connection has proved stable: a broker
       // that drops us right after consume must see growing delays, not one attempt a second (issue 12).
@@ -401,6 +467,7 @@ export class ConnectionManager {
         detail: `Consuming ${details.queueName} on ${details.server}:${details.port}`,
       });
       this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
+      this.wakeUpWaiters();
 
       const reason = await closedPromise;
       this.clearStableTimer();

@@ -19,13 +19,20 @@ import { HOSTILE_TEXT_SHAPES } from "../helpers/bad-input-corpus";
 const BUDGET_MS = 50;
 const MB = 1024 * 1024;
 
-/** Runs `work` and fails if it took longer than the budget; returns the time taken. */
+/**
+ * Runs `work` and fails if it took longer than the budget; returns the time taken. The best of three runs counts:
+ * a garbage collection or another process on a shared machine must not fail the test, while anything
+ * super-linear on 1 MB takes seconds every time.
+ */
 function withinBudget(what: string, work: () => unknown, budgetMs = BUDGET_MS): number {
-  const started = process.hrtime.bigint();
-  work();
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  assert.ok(ms < budgetMs, `${what} took ${ms.toFixed(1)} ms (budget ${budgetMs} ms)`);
-  return ms;
+  let best = Infinity;
+  for (let run = 0; run < 3 && best >= budgetMs; run += 1) {
+    const started = process.hrtime.bigint();
+    work();
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  assert.ok(best < budgetMs, `${what} took ${best.toFixed(1)} ms (budget ${budgetMs} ms)`);
+  return best;
 }
 
 describe("hostile text: every parser of outside input is linear (issue 12, defect 2)", () => {
