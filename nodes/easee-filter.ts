@@ -11,6 +11,7 @@ import {
   compileFilter,
   flag,
   observationIdOf,
+  passesChargers,
   routeObservation,
   type FilterRuleDef,
 } from "../core/routing";
@@ -21,6 +22,7 @@ interface EaseeFilterDef extends NodeDef {
   otherwise?: boolean | string;
   checkall?: boolean | string;
   onlyOnChange?: boolean | string;
+  chargers?: string;
   outputs?: number | string;
 }
 
@@ -63,23 +65,23 @@ const init = (RED: NodeAPI): void => {
     if (!compiled.ok || shape !== undefined) {
       // A plain key: the editor translates it in the user's language.
       node.status({ fill: "red", shape: "ring", text: "easee-filter.status.invalidRules" });
-      let rule = 0;
-      let reason: string;
+      const problems: string[] = [];
       if (shape !== undefined) {
-        rule = shape.rule;
-        reason = shape.token === undefined ? t("easee-filter.errors.noRules") : t("easee-filter.errors.badToken", { token: shape.token });
+        const reason = shape.token === undefined ? t("easee-filter.errors.noRules") : t("easee-filter.errors.badToken", { token: shape.token });
+        problems.push(t("easee-filter.errors.invalidRule", { rule: shape.rule + 1, reason }));
       } else if (!compiled.ok) {
-        // The reason in the user's language where the catalogue has it, else the core's plain English.
-        const kindKey = `easee-filter.errors.${compiled.error.kind}`;
-        const token = compiled.error.token;
-        const fixed = token.split("-").map((part) => part.trim()).reverse().join("-");
-        const translated = t(kindKey, { token, fixed });
-        rule = compiled.rule;
-        reason = translated === kindKey ? compiled.error.message : translated;
-      } else {
-        reason = "";
+        // Every problem, so one edit fixes them all; each in the user's language where the catalogue has it, else
+        // the core's plain English.
+        for (const problem of compiled.problems) {
+          const kindKey = `easee-filter.errors.${problem.error.kind}`;
+          const token = problem.error.token;
+          const fixed = token.split("-").map((part) => part.trim()).reverse().join("-");
+          const translated = t(kindKey, { token, fixed });
+          const reason = translated === kindKey ? problem.error.message : translated;
+          problems.push(t("easee-filter.errors.invalidRule", { rule: problem.rule + 1, reason }));
+        }
       }
-      node.error(t("easee-filter.errors.invalidRule", { rule: rule + 1, reason }));
+      node.error(problems.join("; "));
       // Like the core switch node with a broken rule: the node stays deployed (so the flow deploys) and passes nothing.
       node.on("input", (_msg, _send, done) => done());
       return;
@@ -91,14 +93,19 @@ const init = (RED: NodeAPI): void => {
     let warnedNoId = false;
 
     node.on("input", (msg, send, done) => {
+      const chargerId = chargerIdOf(msg);
+      // Other chargers' msgs are not this filter's business: no output, not even otherwise, and no change tracking.
+      if (!passesChargers(filter, chargerId)) {
+        done();
+        return;
+      }
       const observationId = observationIdOf(msg);
       if (observationId === undefined && !warnedNoId) {
         warnedNoId = true;
         node.warn(t("easee-filter.warn.noObservationId"));
       }
       if (tracker !== undefined && observationId !== undefined) {
-        const chargerId = chargerIdOf(msg) ?? "";
-        if (!tracker.changed(chargerId, observationId, msg.payload)) {
+        if (!tracker.changed(chargerId ?? "", observationId, msg.payload)) {
           done();
           return;
         }

@@ -2,6 +2,7 @@
  * The rule set of `easee-filter`: one output per rule, an optional `otherwise` output, check-all or first match.
  * Like the core switch node, rules are compiled once at deploy; routing a msg is a set lookup per rule.
  */
+import { parseChargerFilter, type ChargerFilter } from "../observations/chargers";
 import { parseIdList, type IdSelector, type ObservationNameLookup, type RuleError } from "./ids";
 
 export interface FilterRuleDef {
@@ -12,19 +13,36 @@ export interface FilterOptions {
   readonly rules?: unknown;
   readonly otherwise?: unknown;
   readonly checkall?: unknown;
+  /** Comma-separated charger serials; empty passes every charger. Applies before the rules. */
+  readonly chargers?: unknown;
 }
 
 export interface CompiledFilter {
   readonly selectors: readonly IdSelector[];
   readonly otherwise: boolean;
   readonly checkall: boolean;
+  /** Which chargers' msgs the filter looks at all; the others go to no output (not even otherwise). */
+  readonly chargers: ChargerFilter;
   /** Rules plus one for otherwise. */
   readonly outputs: number;
 }
 
 export type CompileResult =
   | { readonly ok: true; readonly filter: CompiledFilter }
-  | { readonly ok: false; /** 0-based rule index */ readonly rule: number; readonly error: RuleError };
+  | {
+      readonly ok: false;
+      /** 0-based index of the first invalid rule, and its first problem. */
+      readonly rule: number;
+      readonly error: RuleError;
+      /** Every problem of every invalid rule, in rule order. */
+      readonly problems: readonly RuleProblem[];
+    };
+
+export interface RuleProblem {
+  /** 0-based rule index. */
+  readonly rule: number;
+  readonly error: RuleError;
+}
 
 /** Node-RED saves checkboxes as booleans, but flows written by hand (and the core switch) use "true"/"false". */
 export function flag(value: unknown, fallback: boolean): boolean {
@@ -40,16 +58,26 @@ export function ruleList(rules: unknown): FilterRuleDef[] {
 
 export function compileFilter(options: FilterOptions, lookup: ObservationNameLookup): CompileResult {
   const selectors: IdSelector[] = [];
+  const problems: RuleProblem[] = [];
   const rules = ruleList(options.rules);
   for (let i = 0; i < rules.length; i++) {
     const parsed = parseIdList(rules[i]?.ids, lookup);
-    if (!parsed.ok) return { ok: false, rule: i, error: parsed.error };
-    selectors.push(parsed.selector);
+    if (parsed.ok) selectors.push(parsed.selector);
+    else for (const error of parsed.errors) problems.push({ rule: i, error });
   }
+  const [first] = problems;
+  if (first !== undefined) return { ok: false, rule: first.rule, error: first.error, problems };
   const otherwise = flag(options.otherwise, false);
+  const chargers = parseChargerFilter(typeof options.chargers === "string" ? options.chargers : "");
   return {
     ok: true,
-    filter: { selectors, otherwise, checkall: flag(options.checkall, true), outputs: selectors.length + (otherwise ? 1 : 0) },
+    filter: {
+      selectors,
+      otherwise,
+      checkall: flag(options.checkall, true),
+      chargers,
+      outputs: selectors.length + (otherwise ? 1 : 0),
+    },
   };
 }
 
@@ -70,6 +98,15 @@ export function routeObservation(filter: CompiledFilter, observationId: number |
   }
   if (ports.length === 0 && filter.otherwise) ports.push(filter.selectors.length);
   return ports;
+}
+
+/**
+ * True when the filter looks at this msg at all: its charger is one of the filter's (or the filter names none).
+ * A msg without a charger passes only a filter that names none.
+ */
+export function passesChargers(filter: CompiledFilter, chargerId: string | undefined): boolean {
+  if (filter.chargers.passesAll) return true;
+  return chargerId !== undefined && filter.chargers.matches(chargerId);
 }
 
 /** `msg.easee.observationId` as a number, accepting an integer string; undefined when there is none. */
