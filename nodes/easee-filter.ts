@@ -16,6 +16,7 @@ import {
   type FilterRuleDef,
 } from "../core/routing";
 import { translator } from "./shared/i18n";
+import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
 
 interface EaseeFilterDef extends NodeDef {
   rules?: FilterRuleDef[];
@@ -94,6 +95,7 @@ const init = (RED: NodeAPI): void => {
 
     node.on("input", (msg, send, done) => {
       const chargerId = chargerIdOf(msg);
+      seenChargers.note(chargerId);
       // Other chargers' msgs are not this filter's business: no output, not even otherwise, and no change tracking.
       if (!passesChargers(filter, chargerId)) {
         done();
@@ -126,6 +128,7 @@ const init = (RED: NodeAPI): void => {
   }
 
   RED.nodes.registerType("easee-filter", EaseeFilterNode);
+  serveSeenChargers(RED, "easee-filter.read");
 
   RED.httpAdmin.get(CATALOGUE_PATH, RED.auth.needsPermission("easee-filter.read"), (_req, res) => {
     res.json({ observations: editorCatalogue() });

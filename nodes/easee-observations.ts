@@ -7,6 +7,7 @@ import { ObservationPipeline, RateMeter, compactCount, formatRate, parseMaxAgeSe
 import { translator } from "./shared/i18n";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
 import { connectionStatus } from "./shared/status";
 
 interface EaseeObservationsDef extends NodeDef {
@@ -89,6 +90,8 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onObservation(observation: DecodedObservation): void {
         if (closing) return;
+        // Before the charger filter: the dialog suggests every charger on the stream, not only those passed.
+        seenChargers.note(observation.chargerId);
         const msg = pipeline.accept(observation);
         if (msg === undefined) return;
         meter.mark();
@@ -170,6 +173,7 @@ const init = (RED: NodeAPI): void => {
   }
 
   RED.nodes.registerType("easee-observations", EaseeObservationsNode);
+  serveSeenChargers(RED, "easee-observations.read");
 };
 
 export = init;

@@ -239,6 +239,16 @@ describe("easee-filter node", function () {
     assert.deepEqual(payloads(o1), [4]);
   });
 
+  it("serves the serials it has seen to the edit dialog (GET easee/chargers), for the chargers field's suggestions", async () => {
+    await load({ rules: [{ ids: "120" }], chargers: "EH000002" }, 1);
+    const finished = handled(2);
+    send(OBS.totalPower(1, "EH000007"), OBS.totalPower(2, "EH000002"));
+    await finished;
+    const response = await helper.request().get("/easee/chargers").expect(200);
+    const chargers = (response.body as { chargers: string[] }).chargers;
+    for (const serial of ["EH000002", "EH000007"]) assert.ok(chargers.includes(serial), `${serial} in ${chargers.join(", ")}`);
+  });
+
   it("chargers with onlyOnChange: another charger's value does not count as a change", async () => {
     const [o0] = await load({ rules: [{ ids: "120" }], onlyOnChange: true, chargers: "EH000002" }, 1) as [Inbox];
     const finished = handled(4);

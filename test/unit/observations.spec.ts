@@ -4,6 +4,7 @@ import {
   LastValueCache,
   ObservationPipeline,
   RateMeter,
+  SeenChargers,
   formatRate,
   arrivalAgeMs,
   buildObservationMsg,
@@ -198,6 +199,20 @@ describe("observations: snapshot cache", () => {
 
   it("rejects a capacity below 1", () => {
     assert.throws(() => new LastValueCache(0), RangeError);
+  });
+});
+
+describe("observations: chargers seen on the stream (the dialogs' suggestions)", () => {
+  it("remembers serials once, sorted, and ignores anything that is not a serial", () => {
+    const seen = new SeenChargers();
+    for (const serial of ["EH000002", "EH000001", "EH000002", "QH000001", "", "EH 1", "<script>", 42, undefined, "x".repeat(33)]) seen.note(serial);
+    assert.deepEqual(seen.list(), ["EH000001", "EH000002", "QH000001"]);
+  });
+
+  it("is bounded: past its capacity the oldest serial is forgotten", () => {
+    const seen = new SeenChargers(3);
+    for (const serial of ["EH000001", "EH000002", "EH000003", "EH000004"]) seen.note(serial);
+    assert.deepEqual(seen.list(), ["EH000002", "EH000003", "EH000004"]);
   });
 });
 
