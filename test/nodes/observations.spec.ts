@@ -272,7 +272,7 @@ describe("easee-observations node", function () {
     const status = await nextCall("obs", "status");
     assert.deepEqual(status[0], { fill: "red", shape: "ring", text: "easee-observations.status.missingConfig" });
     const [error] = await nextCall("obs", "error");
-    assert.match(String(error), /No easee-config node is selected/);
+    assert.match(String(error), /No Easee account is selected/);
     const handled = new Inbox("handled");
     helper.getNode("obs").receive({ topic: "snapshot" });
     await handled.waitFor(1);
@@ -281,7 +281,7 @@ describe("easee-observations node", function () {
 
   it("a config id that is not an easee-config node counts as missing", async () => {
     await load({ config: "out" });
-    await nextCall("obs", "error", (args) => /No easee-config node is selected/.test(String(args[0])));
+    await nextCall("obs", "error", (args) => /No Easee account is selected/.test(String(args[0])));
     assert.deepEqual((await nextCall("obs", "status"))[0], { fill: "red", shape: "ring", text: "easee-observations.status.missingConfig" });
   });
 
