@@ -30,28 +30,6 @@ interface EaseeFilterDef extends NodeDef {
 /** Served to the edit dialog for suggestions and validation as the user types. */
 const CATALOGUE_PATH = "/easee/catalogue";
 
-/**
- * A rules value the editor never writes: not a list (no `token`), or a rule whose ids are neither text nor a
- * number (`token`: a short rendering of them). Undefined when the shape is fine.
- */
-function ruleShapeProblem(rules: unknown): { rule: number; token?: string } | undefined {
-  if (rules === undefined) return undefined;
-  if (!Array.isArray(rules)) return { rule: 0 };
-  for (let i = 0; i < rules.length; i++) {
-    const rule: unknown = rules[i];
-    const ids = rule !== null && typeof rule === "object" && !Array.isArray(rule) ? (rule as { ids?: unknown }).ids : rule;
-    if (ids === undefined || ids === null || typeof ids === "string" || typeof ids === "number") continue;
-    let token: string;
-    try {
-      token = JSON.stringify(ids) ?? String(ids);
-    } catch {
-      token = Object.prototype.toString.call(ids);
-    }
-    return { rule: i, token: token.length > 60 ? `${token.slice(0, 57)}…` : token };
-  }
-  return undefined;
-}
-
 const init = (RED: NodeAPI): void => {
   const t = translator(RED);
 
@@ -60,29 +38,18 @@ const init = (RED: NodeAPI): void => {
     const node = this;
 
     const compiled = compileFilter(def, catalogueNameLookup);
-    // Rules that are not a list, or ids that are neither text nor a number (hand-edited or imported flows), would
-    // otherwise become empty rules that silently pass nothing.
-    const shape = ruleShapeProblem(def.rules);
-    if (!compiled.ok || shape !== undefined) {
+    if (!compiled.ok) {
       // A plain key: the editor translates it in the user's language.
       node.status({ fill: "red", shape: "ring", text: "easee-filter.status.invalidRules" });
-      const problems: string[] = [];
-      if (shape !== undefined) {
-        const reason = shape.token === undefined ? t("easee-filter.errors.noRules") : t("easee-filter.errors.badToken", { token: shape.token });
-        problems.push(t("easee-filter.errors.invalidRule", { rule: shape.rule + 1, reason }));
-      } else if (!compiled.ok) {
-        // Every problem, so one edit fixes them all; each in the user's language where the catalogue has it, else
-        // the core's plain English.
-        for (const problem of compiled.problems) {
-          const kindKey = `easee-filter.errors.${problem.error.kind}`;
-          const token = problem.error.token;
-          const fixed = token.split("-").map((part) => part.trim()).reverse().join("-");
-          const translated = t(kindKey, { token, fixed });
-          const reason = translated === kindKey ? problem.error.message : translated;
-          problems.push(t("easee-filter.errors.invalidRule", { rule: problem.rule + 1, reason }));
-        }
-      }
-      node.error(problems.join("; "));
+      // Every problem, so one edit fixes them all; each in the user's language where the catalogue has it, else
+      // the core's plain English.
+      const reasons = compiled.problems.map((problem) => {
+        const kindKey = `easee-filter.errors.${problem.kind}`;
+        const translated = t(kindKey, problem.params);
+        const reason = translated === kindKey ? problem.message : translated;
+        return t("easee-filter.errors.invalidRule", { rule: problem.rule + 1, reason });
+      });
+      node.error(reasons.join("; "));
       // Like the core switch node with a broken rule: the node stays deployed (so the flow deploys) and passes nothing.
       node.on("input", (_msg, _send, done) => done());
       return;
