@@ -26,7 +26,8 @@ export {
 } from "./encode";
 export type { ArrivalTimeFormat, EncodedMessage, MessageShape, SimObservation } from "./encode";
 export { Publisher, serialFor } from "./publisher";
-export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption } from "./publisher";
+export type { LoadOptions, LoadResult, PublisherCounts, SessionAction, SessionResult, ShapeOption } from "./publisher";
+export { SESSION_CONTROL_PATH } from "./api-server";
 export type { CommandEvent } from "./commands";
 
 export interface SimulatorOptions {
@@ -100,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let publisher: Publisher | undefined;
   let commands: CommandSide | undefined;
   const release = async (): Promise<void> => {
+    api.setSessionControl(undefined);
     publisher?.stop();
     await commands?.close();
     await publisher?.close();
@@ -132,6 +134,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ...(options.answerCommands !== undefined ? { answer: options.answerCommands } : {}),
       });
     }
+    const sessions = publisher;
+    api.setSessionControl((action, serial) => sessions.session(action, serial));
     if (options.live ?? true) await publisher.start();
   } catch (error) {
     await release().catch(() => undefined);
