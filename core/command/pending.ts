@@ -9,7 +9,7 @@
  * Timers run on an injectable scheduler (core/amqp/scheduler.ts) and are always cleared: on response, on timeout,
  * on cancel, on cancelOwner (a node closing) and on clear (the config node closing).
  */
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import type { DecodedCommandResponse } from "../types";
 import { commandKey } from "./encode";
 

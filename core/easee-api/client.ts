@@ -12,8 +12,8 @@
  * - A LoginBudget (shared per API URL and user name) caps logins per hour whatever happens: Easee blocks
  *   addresses that log in too often. Attempts that got no answer at all (network down) are not counted.
  */
-import { Backoff, type BackoffOptions } from "../amqp/backoff";
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,

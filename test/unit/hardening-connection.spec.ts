@@ -15,7 +15,7 @@ import {
   type DeliveryLike,
   type ManagerSubscriber,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiClient, EaseeApiError, type AmqpDetails, type HttpAnswer, type HttpTransport } from "../../core/easee-api";
 import type { ConnectionState, DecodedDelivery } from "../../core/types";
 
