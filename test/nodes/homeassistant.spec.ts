@@ -39,8 +39,8 @@ async function load(props: HaProps = {}): Promise<{ out: Inbox; caught: Inbox; c
   return { out: new Inbox("out"), caught: new Inbox("caught"), completed: new Inbox("completed") };
 }
 
-/** Config + state topic of every catalogue observation that can be an entity, plus the charger availability. */
-const REMOVAL_MSGS = OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length * 2 + 1;
+/** Config + state topic of every catalogue observation that can be an entity and of Online and Last seen, plus the charger availability. */
+const REMOVAL_MSGS = (OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length + 2) * 2 + 1;
 
 /** What easee-observations sends for an observation (CONTRACT.md). */
 function observationMsg(observationId: number, name: string, payload: unknown, extra: Record<string, unknown> = {}): NodeMessage {
