@@ -3,6 +3,7 @@
  * `easee-simulator`: the Easee cloud simulator from the command line.
  * Prints the API URL and the credentials to put into an easee-config node; Ctrl-C stops it cleanly.
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
 
@@ -17,6 +18,7 @@ Options:
   --port <port>        REST API port (default 8090; 0 = any free port)
   --operator-id <id>   queue Operator_<id>.Q, exchange Operator_<id>.C.X (default 1000)
   --chargers <n>       number of chargers, serials EH000001... (default 3)
+  --equalizers <n>     number of Equalizers, serials QH000001..., measuring the grid (default 1)
   --shape <shape>      masterloop | signalr | pascal | mixed (default masterloop)
   --arrival-time <f>   ArrivalTime header as iso | epoch-ms (default iso)
   --speed <x>          simulated seconds per real second (default 60)
@@ -27,7 +29,13 @@ Options:
   --help               show this text
 
 Load mode publishes, prints the confirmed count and rate, and keeps the API running so a
-consumer can drain the queue. The queue and exchange are deleted when the simulator stops.`;
+consumer can drain the queue. The queue and exchange are deleted when the simulator stops.
+
+While it runs, type a command and Enter:
+  silent <serial>        the device stops talking (its network is gone)
+  silent <serial> cloud  ... with the cloud's report first (ConnectedToCloud false)
+  back <serial>          it talks again
+The same over HTTP: POST <API URL>/simulator/devices/<serial>/presence {"silent": true}.`;
 
 function fail(message: string): never {
   process.stderr.write(`easee-simulator: ${message}\n`);
@@ -85,6 +93,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         "operator-id": { type: "string" },
         chargers: { type: "string" },
+        equalizers: { type: "string" },
         shape: { type: "string" },
         "arrival-time": { type: "string" },
         speed: { type: "string" },
@@ -108,6 +117,7 @@ async function main(): Promise<void> {
   const amqpUrl = v["amqp-url"] ?? process.env.EASEE_SIMULATOR_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
   const port = numberOption(v.port, "port", 8090);
   const chargers = numberOption(v.chargers, "chargers", 3, 1);
+  const equalizers = numberOption(v.equalizers, "equalizers", 1, 0);
   const speed = numberOption(v.speed, "speed", 60, 0);
   const shape = (v.shape ?? "masterloop") as ShapeOption;
   if (!["masterloop", "signalr", "pascal", "mixed"].includes(shape)) fail(`--shape must be masterloop, signalr, pascal or mixed`);
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
       port,
       operatorId: v["operator-id"] ?? "1000",
       chargers,
+      equalizers,
       shape,
       arrivalTimeFormat: arrival === "epoch-ms" ? "epochMs" : "iso",
       speed,
@@ -136,6 +147,7 @@ async function main(): Promise<void> {
   }
 
   const serials = simulator.chargers.map((c) => c.serial);
+  const equalizerSerials = simulator.equalizers.map((e) => e.serial);
   process.stdout.write(
     [
       "Easee cloud simulator",
@@ -145,6 +157,8 @@ async function main(): Promise<void> {
       `  queue      ${simulator.queueName}, exchange ${simulator.exchangeName} on ${safeUrl(amqpUrl)}`,
       `  chargers   ${serials.length <= 5 ? serials.join(", ") : `${serials.slice(0, 3).join(", ")} … ${serials.at(-1)}`}` +
         ` (shape ${shape}, speed ${speed}x)`,
+      ...(equalizerSerials.length > 0 ? [`  equalizers ${equalizerSerials.join(", ")}`] : []),
+      `Type "silent ${serials[0] ?? "EH000001"}" / "back ${serials[0] ?? "EH000001"}" to cut a charger's network and restore it.`,
       "Ctrl-C stops the simulator.",
       "",
     ].join("\n"),
@@ -173,6 +187,25 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+
+  // Commands on stdin: the only way to cut a device's network without writing code.
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on("line", (line) => {
+    const [verb, serial, extra] = line.trim().slice(0, 200).split(/\s+/);
+    if (!verb) return;
+    if ((verb !== "silent" && verb !== "back") || !serial) {
+      process.stdout.write(`unknown command "${line.trim().slice(0, 60)}": silent <serial> [cloud] | back <serial>\n`);
+      return;
+    }
+    const done = verb === "silent" ? simulator.silence(serial, { cloudReport: extra === "cloud" }) : simulator.speak(serial);
+    done
+      .then((known) =>
+        process.stdout.write(known ? `${serial} ${verb === "silent" ? "is silent" : "talks again"}\n` : `no simulated device ${serial}\n`),
+      )
+      .catch((error: unknown) => process.stderr.write(`easee-simulator: ${(error as Error).message}\n`));
+  });
+  // stdin closed (started from a script): the simulator keeps running until a signal.
+  lines.on("close", () => undefined);
 
   if (loadMode) {
     const result = await simulator.runLoad({

@@ -143,7 +143,8 @@ export class CommandSide {
     const ticks = match[3] as string;
     const charger = publisher.charger(chargerId);
     const body = parseBody(message.content);
-    if (!charger) {
+    // A silent charger has no network: the command never reaches it, so nobody answers.
+    if (!charger || publisher.isSilent(chargerId)) {
       this.ignoredCount++;
       this.options.onCommand?.({ chargerId, commandId, ticks, body });
       return;
