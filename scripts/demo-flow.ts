@@ -39,7 +39,138 @@ export const DEMO_IDS = {
   mqttBroker: "easee-demo-mqtt-broker",
   mqttOut: "easee-demo-mqtt-out",
   comment: "easee-demo-comment",
+  presenceGroup: "easee-demo-presence-group",
+  presenceObservations: "easee-demo-presence-observations",
+  presenceSwitch: "easee-demo-presence-switch",
+  presenceDebug: "easee-demo-presence-debug",
+  silenceInject: "easee-demo-silence-inject",
+  backInject: "easee-demo-back-inject",
+  simulatorControl: "easee-demo-simulator-control",
+  equalizerFilter: "easee-demo-equalizer-filter",
+  equalizerDebug: "easee-demo-equalizer-debug",
 } as const;
+
+/** The charger the demo's presence group cuts off and brings back. */
+export const DEMO_SILENT_CHARGER = "EH000002";
+
+/**
+ * Presence and Equalizer, as their own group: an observations node with a short silence time (30 s, so the demo
+ * shows it), its presence msgs (…/Online) to a debug node, two inject buttons that cut EH000002's network and bring
+ * it back through the simulator's control endpoint, and the Equalizer's grid power and meter readings.
+ */
+function presenceGroup(options: DemoFlowOptions, z: string, debug: (id: string, name: string, x: number, y: number, complete: string) => FlowFileNode): FlowFileNode[] {
+  const g = DEMO_IDS.presenceGroup;
+  const root = options.topicRoot ?? "easee";
+  const control = `${options.apiUrl.replace(/\/+$/, "")}/simulator/devices/${DEMO_SILENT_CHARGER}/presence`;
+  const inject = (id: string, name: string, silent: boolean, y: number): FlowFileNode => ({
+    id,
+    type: "inject",
+    z,
+    g,
+    name,
+    props: [{ p: "payload" }],
+    repeat: "",
+    crontab: "",
+    once: false,
+    onceDelay: 0.1,
+    topic: "",
+    payload: JSON.stringify({ silent }),
+    payloadType: "json",
+    x: 170,
+    y,
+    wires: [[DEMO_IDS.simulatorControl]],
+  });
+  const members: FlowFileNode[] = [
+    {
+      id: DEMO_IDS.presenceObservations,
+      type: "easee-observations",
+      z,
+      g,
+      name: "Presence (30 s)",
+      config: DEMO_IDS.config,
+      topic: `${root}/{chargerId}/{name}`,
+      chargers: "",
+      includeUnknown: true,
+      maxAgeSeconds: 0,
+      presence: true,
+      silenceMinutes: 0.5,
+      x: 160,
+      y: 400,
+      wires: [[DEMO_IDS.presenceSwitch, DEMO_IDS.equalizerFilter]],
+    },
+    {
+      id: DEMO_IDS.presenceSwitch,
+      type: "switch",
+      z,
+      g,
+      name: "presence msgs",
+      property: "easee.presence",
+      propertyType: "msg",
+      rules: [{ t: "nnull" }],
+      checkall: "true",
+      repair: false,
+      outputs: 1,
+      x: 400,
+      y: 380,
+      wires: [[DEMO_IDS.presenceDebug]],
+    },
+    debug(DEMO_IDS.presenceDebug, "Online / offline", 620, 380, "true"),
+    {
+      id: DEMO_IDS.equalizerFilter,
+      type: "easee-filter",
+      z,
+      g,
+      name: "Equalizer: grid",
+      rules: [{ ids: "ActivePowerImport, ActivePowerExport, CumulativeActivePowerImport, CumulativeActivePowerExport" }],
+      otherwise: false,
+      checkall: true,
+      onlyOnChange: false,
+      outputs: 1,
+      x: 410,
+      y: 420,
+      wires: [[DEMO_IDS.equalizerDebug]],
+    },
+    debug(DEMO_IDS.equalizerDebug, "Grid (Equalizer)", 630, 420, "payload"),
+    inject(DEMO_IDS.silenceInject, `${DEMO_SILENT_CHARGER} goes silent`, true, 480),
+    inject(DEMO_IDS.backInject, `${DEMO_SILENT_CHARGER} comes back`, false, 520),
+    {
+      id: DEMO_IDS.simulatorControl,
+      type: "http request",
+      z,
+      g,
+      name: "simulator: cut / restore network",
+      method: "POST",
+      ret: "obj",
+      paytoqs: "ignore",
+      url: control,
+      tls: "",
+      persist: false,
+      proxy: "",
+      insecureHTTPParser: false,
+      authType: "",
+      senderr: false,
+      headers: [],
+      x: 440,
+      y: 500,
+      wires: [[]],
+    },
+  ];
+  // Node-RED groups list their members; each member names its group (`g`).
+  const group: FlowFileNode = {
+    id: g,
+    type: "group",
+    z,
+    name: "Presence & Equalizer",
+    style: { label: true },
+    nodes: members.map((node) => node.id),
+    x: 34,
+    y: 339,
+    w: 752,
+    h: 222,
+  };
+  for (const node of members) (node as { g?: string }).g = g;
+  return [group, ...members];
+}
 
 export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
   const root = options.topicRoot ?? "easee";
@@ -124,6 +255,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
     },
     debug(DEMO_IDS.debugEnergy, "Power & energy", 730, 180, "payload"),
     debug(DEMO_IDS.debugState, "State", 710, 220, "payload"),
+    ...presenceGroup(options, z, (id, name, x, y, complete) => ({ ...debug(id, name, x, y, complete), g: DEMO_IDS.presenceGroup })),
   ];
   if (options.mqtt) {
     flows.push(

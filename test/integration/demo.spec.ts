@@ -185,8 +185,9 @@ describe("npm start (demo) end to end", function () {
       const first = debug.find((d) => d.name === "All observations");
       assert.ok(first);
       const msg = first.msg as { topic: string; payload: unknown; easee: { chargerId: string; observationId: number; name: string } };
-      assert.match(msg.topic, new RegExp(`^${topicRoot}/EH00000[1-3]/\\w+$`));
-      assert.match(msg.easee.chargerId, /^EH00000[1-3]$/);
+      // Three chargers and, since presence & Equalizers, one Equalizer.
+      assert.match(msg.topic, new RegExp(`^${topicRoot}/(EH00000[1-3]|QH000001)/\\w+$`));
+      assert.match(msg.easee.chargerId, /^(EH00000[1-3]|QH000001)$/);
       assert.equal(typeof msg.easee.observationId, "number");
       assert.equal(msg.topic, `${topicRoot}/${msg.easee.chargerId}/${msg.easee.name}`);
       const energyNames = debug.filter((d) => d.name === "Power & energy").map((d) => String(d.topic).split("/").pop());
