@@ -18,9 +18,34 @@ import {
   formatState,
   parseBoolean,
   stateTopic,
+  type DeviceInfo,
   type OriginInfo,
   type TopicOptions,
 } from "./discovery";
+import {
+  CONTROL_OBSERVATIONS,
+  CONTROLS_OFF,
+  activeControls,
+  controlConfig,
+  controlDiscoveryTopic,
+  controlStateTopic,
+  controlTopics,
+  findControl,
+  lastCommandAttributes,
+  lastCommandAttributesTopic,
+  lastCommandConfig,
+  lastCommandStateTopic,
+  parseCommandTopic,
+  phasesState,
+  translateCommand,
+  DEFAULT_MAX_CURRENT,
+  LAST_COMMAND_KEY,
+  type CommandProblem,
+  type CommandReport,
+  type CommandRequest,
+  type ControlDefinition,
+  type ControlOptions,
+} from "./controls";
 import {
   LAST_SEEN_ENTITY,
   LAST_SEEN_ENTITY_KEY,
@@ -29,6 +54,7 @@ import {
   describeEntity,
   type EntityDescription,
 } from "./entities";
+import { topicLevel } from "./names";
 import type { Selection } from "./selection";
 
 /** A message for Node-RED's `mqtt out` node. */
@@ -51,10 +77,18 @@ export interface ObservationInput {
   readonly value: unknown;
   /** Enum label from the decoder; looked up in the catalogue when absent. */
   readonly label?: string;
-  /** `msg.easee.device`; derived from the serial when absent (`QH…` is an Equalizer). */
-  readonly device?: DeviceKind;
+  /**
+   * `msg.easee.device`; derived from the serial when absent (`QH…` is an Equalizer). Picks the catalogue table
+   * (ids overlap), and Equalizers get no charger controls.
+   */
+  readonly device?: DeviceKind | string;
   /** When the device was heard, ISO 8601 (the msg's arrivalTime, else its timestamp): feeds the last-seen sensor. */
   readonly seenAt?: string;
+}
+
+/** `device` when it names a kind; else the kind the serial names. */
+function kindOf(device: string | undefined, chargerId: string): DeviceKind {
+  return device === "charger" || device === "equalizer" || device === "unknown" ? device : deviceKindOf(chargerId);
 }
 
 /** A presence msg of easee-observations (`msg.easee.presence`). */
@@ -73,7 +107,14 @@ export interface BridgeOptions extends TopicOptions {
   /** Chargers remembered at once; the least recently heard one is forgotten beyond this. */
   readonly maxChargers?: number;
   readonly origin?: OriginInfo;
+  /** Home Assistant controls (number, switches, optional button and select) and the last-command sensor. Default: off. */
+  readonly controls?: ControlOptions;
 }
+
+/** What the node does with a msg on a command topic (see `HomeAssistantBridge.command`). */
+export type CommandHandling =
+  | { readonly ok: true; readonly request: CommandRequest; readonly messages: MqttMessage[] }
+  | { readonly ok: false; readonly problem: CommandProblem; readonly chargerId: string; readonly command: string };
 
 export const DEFAULT_MAX_CHARGERS = 500;
 
@@ -90,6 +131,17 @@ interface AnnouncedEntity {
   state?: string;
 }
 
+/** A charger's controls: announced once, with the readings their configs and commands depend on. */
+interface ControlsRecord {
+  announced: boolean;
+  maxCurrent?: number;
+  readonly circuit: (number | undefined)[];
+  circuitMaxP1?: number;
+  /** States the controls publish themselves (phases; followed observations whose sensor is not selected), by topic. */
+  readonly states: Map<string, string>;
+  lastCommand?: { readonly state: string; readonly attributes: string };
+}
+
 interface ChargerRecord {
   readonly chargerId: string;
   readonly device: DeviceKind;
@@ -99,8 +151,9 @@ interface ChargerRecord {
   swVersion?: string;
   /** Epoch ms of the last-seen state published; NaN before the first. */
   lastSeenMs: number;
-  /** Keyed by observation id; the presence entities under negative keys. */
+  /** Keyed by observation id; the presence entities (Online, Last seen) under negative keys. */
   readonly entities: Map<number, AnnouncedEntity>;
+  controls?: ControlsRecord;
 }
 
 export class HomeAssistantBridge {
@@ -110,11 +163,15 @@ export class HomeAssistantBridge {
   /** The bridge availability topic has been published since start (or the last full remove). */
   private bridgeAnnounced = false;
   private entities = 0;
+  private readonly controls: readonly ControlDefinition[];
+  /** Control entities announced (controls plus the last-command sensor, per charger). */
+  private controlEntities = 0;
   /** Chargers forgotten because more than maxChargers were heard. */
   evictions = 0;
 
   constructor(private readonly options: BridgeOptions) {
     this.maxChargers = Math.max(1, options.maxChargers ?? DEFAULT_MAX_CHARGERS);
+    this.controls = activeControls(options.controls ?? CONTROLS_OFF);
   }
 
   get chargerCount(): number {
@@ -123,12 +180,12 @@ export class HomeAssistantBridge {
 
   /** Entities announced since start (or the last remove). */
   get entityCount(): number {
-    return this.entities;
+    return this.entities + this.controlEntities;
   }
 
   /** Messages for one decoded observation: nothing for unknown ids or observations outside the selection. */
   observe(input: ObservationInput): MqttMessage[] {
-    const device = input.device ?? deviceKindOf(input.chargerId);
+    const device = kindOf(input.device, input.chargerId);
     const definition = findObservationById(input.observationId, device);
     if (definition === undefined) return [];
     const out: MqttMessage[] = [];
@@ -140,7 +197,7 @@ export class HomeAssistantBridge {
       charger.silent = false;
       this.presenceChanged(charger, before, out);
     }
-    if (input.seenAt !== undefined && charger.entities.size > 0) this.presenceEntities(charger, input.seenAt, false, out);
+    if (input.seenAt !== undefined && this.hasAnnounced(charger)) this.presenceEntities(charger, input.seenAt, false, out);
 
     if (input.observationId === SOFTWARE_RELEASE[device] && input.value !== null && input.value !== undefined) {
       const version = typeof input.value === "object" ? JSON.stringify(input.value) : String(input.value);
@@ -148,6 +205,7 @@ export class HomeAssistantBridge {
         charger.swVersion = version;
         // Every retained config carries the device block; refresh them all so none holds an old version.
         for (const announced of charger.entities.values()) out.push(this.configMessage(charger, announced.entity));
+        out.push(...this.controlConfigMessages(charger));
       }
     }
 
@@ -156,18 +214,27 @@ export class HomeAssistantBridge {
       if (online !== undefined && online !== charger.cloudOnline) {
         const before = this.chargerAvailable(charger);
         charger.cloudOnline = online;
-        if (charger.entities.size > 0 && before !== this.chargerAvailable(charger)) out.push(this.chargerAvailabilityMessage(charger));
+        if (this.hasAnnounced(charger) && before !== this.chargerAvailable(charger)) out.push(this.chargerAvailabilityMessage(charger));
       }
     }
 
-    if (!this.options.selection.includes(input.observationId, device)) return out;
-    const entity = describeEntity(definition, device);
+    const selected = this.options.selection.includes(input.observationId, device);
+    const entity = selected ? describeEntity(definition, device) : null;
+    if (this.controls.length > 0 && device === "charger") {
+      const first = !this.hasAnnounced(charger);
+      this.observeControls(charger, input, entity === null, out);
+      if (first && input.seenAt !== undefined && this.hasAnnounced(charger)) this.presenceEntities(charger, input.seenAt, false, out);
+    }
     if (entity === null) return out;
 
     let announced = charger.entities.get(input.observationId);
     if (announced === undefined) {
-      const first = charger.entities.size === 0;
-      if (first) this.announceDevice(charger, out);
+      const first = !this.hasAnnounced(charger);
+      if (!this.bridgeAnnounced) {
+        this.bridgeAnnounced = true;
+        out.push(this.bridgeAvailabilityMessage());
+      }
+      if (first) out.push(this.chargerAvailabilityMessage(charger));
       announced = { entity };
       charger.entities.set(input.observationId, announced);
       this.entities++;
@@ -175,7 +242,8 @@ export class HomeAssistantBridge {
       const label = input.label ?? labelFor(definition, input.value);
       announced.state = formatState(entity, input.value, label);
       out.push(this.stateMessage(charger, announced));
-      if (first && input.seenAt !== undefined) this.presenceEntities(charger, input.seenAt, false, out);
+      // Online and Last seen come after the device's first entity (with the first msg that says when it was heard).
+      if (input.seenAt !== undefined) this.presenceEntities(charger, input.seenAt, false, out);
       return out;
     }
     const label = input.label ?? labelFor(definition, input.value);
@@ -196,8 +264,12 @@ export class HomeAssistantBridge {
     const charger = this.touch(input.chargerId, device);
     const before = this.chargerAvailable(charger);
     charger.silent = !input.online;
-    if (charger.entities.size === 0) {
-      this.announceDevice(charger, out);
+    if (!this.hasAnnounced(charger)) {
+      if (!this.bridgeAnnounced) {
+        this.bridgeAnnounced = true;
+        out.push(this.bridgeAvailabilityMessage());
+      }
+      out.push(this.chargerAvailabilityMessage(charger));
       this.presenceEntities(charger, input.lastSeen, true, out);
       return out;
     }
@@ -224,16 +296,18 @@ export class HomeAssistantBridge {
   republish(): MqttMessage[] {
     const out: MqttMessage[] = [];
     for (const charger of this.chargers.values()) {
-      if (charger.entities.size === 0) continue;
+      if (!this.hasAnnounced(charger)) continue;
       if (out.length === 0) {
         this.bridgeAnnounced = true;
         out.push(this.bridgeAvailabilityMessage());
       }
       out.push(this.chargerAvailabilityMessage(charger));
       for (const announced of charger.entities.values()) out.push(this.configMessage(charger, announced.entity));
+      out.push(...this.controlConfigMessages(charger));
       for (const announced of charger.entities.values()) {
         if (announced.state !== undefined) out.push(this.stateMessage(charger, announced));
       }
+      out.push(...this.controlStateMessages(charger));
     }
     return out;
   }
@@ -249,18 +323,24 @@ export class HomeAssistantBridge {
     const out: MqttMessage[] = [];
     for (const chargerId of targets) {
       const device = this.chargers.get(chargerId)?.device ?? deviceKindOf(chargerId);
+      // Controls too, whether or not this node announces them now (they may be left from before they were turned off).
+      // Equalizers have none.
+      const controls = device === "equalizer" ? { configs: [], states: [] } : controlTopics(this.options, chargerId);
       const entities: EntityDescription[] = [];
-      for (const definition of observationsFor(device)) {
-        const entity = describeEntity(definition, device);
+      for (const definition of observationsFor(device === "unknown" ? "charger" : device)) {
+        const entity = describeEntity(definition, device === "unknown" ? "charger" : device);
         if (entity !== null) entities.push(entity);
       }
-      if (device !== "unknown") entities.push(ONLINE_ENTITY, LAST_SEEN_ENTITY);
+      entities.push(ONLINE_ENTITY, LAST_SEEN_ENTITY);
       for (const entity of entities) out.push(clear(discoveryTopic(this.options, chargerId, entity)));
+      for (const topic of controls.configs) out.push(clear(topic));
       for (const entity of entities) out.push(clear(stateTopic(this.options, chargerId, entity)));
+      for (const topic of controls.states) out.push(clear(topic));
       out.push(clear(chargerAvailabilityTopic(this.options, chargerId)));
       const record = this.chargers.get(chargerId);
       if (record !== undefined) {
         this.entities -= record.entities.size;
+        this.controlEntities -= this.controlCount(record);
         this.chargers.delete(chargerId);
       }
     }
@@ -271,36 +351,97 @@ export class HomeAssistantBridge {
     return out;
   }
 
-  /** The charger's record, marked most recently heard; the least recent one goes when the map is full. */
-  private touch(chargerId: string, device: DeviceKind): ChargerRecord {
-    let record = this.chargers.get(chargerId);
-    if (record !== undefined) {
-      this.chargers.delete(chargerId);
-    } else {
-      record = { chargerId, device, cloudOnline: true, silent: false, lastSeenMs: NaN, entities: new Map() };
+  /**
+   * A msg on a control's command topic (`<stateTopic>/<serial>/<control>/set`, from an `mqtt in`): the msg for
+   * `easee-command`, plus the last-command sensor set to `sent`; or the problem (nothing is sent). Undefined when the
+   * topic is not a command topic under this bridge's root.
+   */
+  command(topic: string, payload: unknown, now: Date = new Date()): CommandHandling | undefined {
+    const parsed = parseCommandTopic(this.options, topic);
+    if (parsed === undefined) return undefined;
+    const charger = this.findByLevel(parsed.level);
+    const chargerId = charger?.chargerId ?? parsed.level;
+    const control = findControl(parsed.key);
+    const command = control?.command ?? "";
+    if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command };
+    if (control === undefined || !this.controls.includes(control)) {
+      return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command };
     }
-    this.chargers.set(chargerId, record);
-    while (this.chargers.size > this.maxChargers) {
-      const oldest = this.chargers.keys().next().value as string;
-      this.entities -= this.chargers.get(oldest)?.entities.size ?? 0;
-      this.chargers.delete(oldest);
-      this.evictions++;
+    const readings = charger?.controls ?? { circuit: [] };
+    const translated = translateCommand(control, chargerId, payload, readings);
+    if (!translated.ok) return { ok: false, problem: translated.problem, chargerId, command };
+    const messages = this.reportCommand({ chargerId, outcome: "sent", command, arguments: translated.request.payload, at: now.toISOString() });
+    return { ok: true, request: translated.request, messages };
+  }
+
+  /** The last-command sensor's state and attributes for a report (an answer, an error, or a command just sent). */
+  reportCommand(report: CommandReport): MqttMessage[] {
+    if (this.controls.length === 0) return [];
+    const lastCommand = { state: report.outcome, attributes: lastCommandAttributes(report) };
+    const charger = this.chargers.get(report.chargerId);
+    if (charger?.controls !== undefined) charger.controls.lastCommand = lastCommand;
+    // Sent even for a charger not heard since the last deploy: Home Assistant still has its retained config.
+    return this.lastCommandMessages(report.chargerId, lastCommand);
+  }
+
+  /** Announces the controls with a charger's first observation, keeps their readings and publishes their states. */
+  private observeControls(charger: ChargerRecord, input: ObservationInput, sensorSilent: boolean, out: MqttMessage[]): void {
+    const controls: ControlsRecord = (charger.controls ??= { announced: false, circuit: [undefined, undefined, undefined], states: new Map() });
+    const amps = typeof input.value === "number" && Number.isFinite(input.value) ? input.value : undefined;
+    let configChanged = false;
+    switch (input.observationId) {
+      case CONTROL_OBSERVATIONS.MaxChargerCurrent:
+        if (amps !== undefined && amps !== controls.maxCurrent) {
+          configChanged = controls.announced;
+          controls.maxCurrent = amps;
+        }
+        break;
+      case CONTROL_OBSERVATIONS.CircuitMaxCurrentP1:
+        if (amps !== undefined) controls.circuitMaxP1 = amps;
+        break;
+      case CONTROL_OBSERVATIONS.DynamicCircuitCurrentP1:
+      case CONTROL_OBSERVATIONS.DynamicCircuitCurrentP2:
+      case CONTROL_OBSERVATIONS.DynamicCircuitCurrentP3:
+        if (amps !== undefined) controls.circuit[input.observationId - CONTROL_OBSERVATIONS.DynamicCircuitCurrentP1] = amps;
+        break;
     }
-    return record;
+    if (!controls.announced) {
+      if (!this.bridgeAnnounced) {
+        this.bridgeAnnounced = true;
+        out.push(this.bridgeAvailabilityMessage());
+      }
+      if (!this.hasAnnounced(charger)) out.push(this.chargerAvailabilityMessage(charger));
+      controls.announced = true;
+      this.controlEntities += this.controlCount(charger);
+      out.push(...this.controlConfigMessages(charger));
+    } else if (configChanged) {
+      const number = this.controls.find((control) => control.component === "number");
+      if (number !== undefined) out.push(this.controlConfigMessage(charger, number));
+    }
+    for (const control of this.controls) {
+      if (control.stateObservationId === input.observationId && sensorSilent) {
+        // The observation's sensor is not selected: the control publishes the shared state topic itself.
+        const definition = findObservationById(input.observationId);
+        const entity = definition && describeEntity(definition);
+        if (entity) this.publishControlState(charger, controls, control, formatState(entity, input.value, input.label), out, false);
+      }
+      if (control.key === "phases" && input.observationId >= CONTROL_OBSERVATIONS.DynamicCircuitCurrentP1 && input.observationId <= CONTROL_OBSERVATIONS.DynamicCircuitCurrentP3) {
+        // Derived: published when it changes (P1-P3 arrive one by one).
+        this.publishControlState(charger, controls, control, phasesState(controls.circuit), out, true);
+      }
+    }
+  }
+
+  private publishControlState(charger: ChargerRecord, controls: ControlsRecord, control: ControlDefinition, state: string, out: MqttMessage[], onlyOnChange: boolean): void {
+    const topic = controlStateTopic(this.options, charger.chargerId, control);
+    if (onlyOnChange && controls.states.get(topic) === state) return;
+    controls.states.set(topic, state);
+    out.push({ topic, payload: state, retain: this.options.retain, qos: QOS });
   }
 
   /** Available to Home Assistant: its cloud link is up and it has not gone silent. */
   private chargerAvailable(charger: ChargerRecord): boolean {
     return charger.cloudOnline && !charger.silent;
-  }
-
-  /** The first entity of a device: bridge and device availability go first. */
-  private announceDevice(charger: ChargerRecord, out: MqttMessage[]): void {
-    if (!this.bridgeAnnounced) {
-      this.bridgeAnnounced = true;
-      out.push(this.bridgeAvailabilityMessage());
-    }
-    out.push(this.chargerAvailabilityMessage(charger));
   }
 
   /**
@@ -327,7 +468,7 @@ export class HomeAssistantBridge {
 
   /** Availability and the Online sensor after `silent` changed (nothing when the device has no entities yet). */
   private presenceChanged(charger: ChargerRecord, availableBefore: boolean, out: MqttMessage[]): void {
-    if (charger.entities.size === 0) return;
+    if (!this.hasAnnounced(charger)) return;
     if (availableBefore !== this.chargerAvailable(charger)) out.push(this.chargerAvailabilityMessage(charger));
     const online = charger.entities.get(ONLINE_ENTITY_KEY);
     const state = charger.silent ? PAYLOAD_OFF : PAYLOAD_ON;
@@ -350,15 +491,96 @@ export class HomeAssistantBridge {
     out.push(this.stateMessage(charger, announced));
   }
 
-  private configMessage(charger: ChargerRecord, entity: EntityDescription): MqttMessage {
-    const device = {
+  /** Sensors or controls of this charger are in Home Assistant (so its availability topic is in use). */
+  private hasAnnounced(charger: ChargerRecord): boolean {
+    return charger.entities.size > 0 || charger.controls?.announced === true;
+  }
+
+  /** Control entities announced for a charger: its controls plus the last-command sensor. */
+  private controlCount(charger: ChargerRecord): number {
+    return charger.controls?.announced === true ? this.controls.length + 1 : 0;
+  }
+
+  private findByLevel(level: string): ChargerRecord | undefined {
+    const exact = this.chargers.get(level);
+    if (exact !== undefined) return exact;
+    for (const charger of this.chargers.values()) if (topicLevel(charger.chargerId) === level) return charger;
+    return undefined;
+  }
+
+  private controlConfigMessages(charger: ChargerRecord): MqttMessage[] {
+    if (charger.controls?.announced !== true) return [];
+    const device = this.deviceOf(charger);
+    return [
+      ...this.controls.map((control) => this.controlConfigMessage(charger, control)),
+      {
+        topic: controlDiscoveryTopic(this.options, charger.chargerId, "sensor", LAST_COMMAND_KEY),
+        payload: JSON.stringify(lastCommandConfig(this.options, device, this.options.origin)),
+        retain: true,
+        qos: QOS,
+      },
+    ];
+  }
+
+  private controlConfigMessage(charger: ChargerRecord, control: ControlDefinition): MqttMessage {
+    const context = { maxCurrent: charger.controls?.maxCurrent ?? DEFAULT_MAX_CURRENT };
+    return {
+      topic: controlDiscoveryTopic(this.options, charger.chargerId, control.component, control.key),
+      payload: JSON.stringify(controlConfig(this.options, this.deviceOf(charger), control, context, this.options.origin)),
+      retain: true,
+      qos: QOS,
+    };
+  }
+
+  private controlStateMessages(charger: ChargerRecord): MqttMessage[] {
+    const controls = charger.controls;
+    if (controls?.announced !== true) return [];
+    const out: MqttMessage[] = [];
+    for (const [topic, state] of controls.states) out.push({ topic, payload: state, retain: this.options.retain, qos: QOS });
+    if (controls.lastCommand !== undefined) out.push(...this.lastCommandMessages(charger.chargerId, controls.lastCommand));
+    return out;
+  }
+
+  /** Attributes first, so Home Assistant has them when the state changes. */
+  private lastCommandMessages(chargerId: string, lastCommand: { readonly state: string; readonly attributes: string }): MqttMessage[] {
+    return [
+      { topic: lastCommandAttributesTopic(this.options, chargerId), payload: lastCommand.attributes, retain: this.options.retain, qos: QOS },
+      { topic: lastCommandStateTopic(this.options, chargerId), payload: lastCommand.state, retain: this.options.retain, qos: QOS },
+    ];
+  }
+
+  private deviceOf(charger: ChargerRecord): DeviceInfo {
+    return {
       chargerId: charger.chargerId,
       device: charger.device,
       ...(charger.swVersion !== undefined ? { swVersion: charger.swVersion } : {}),
     };
+  }
+
+  /** The charger's record, marked most recently heard; the least recent one goes when the map is full. */
+  private touch(chargerId: string, device: DeviceKind): ChargerRecord {
+    let record = this.chargers.get(chargerId);
+    if (record !== undefined) {
+      this.chargers.delete(chargerId);
+    } else {
+      record = { chargerId, device, cloudOnline: true, silent: false, lastSeenMs: NaN, entities: new Map() };
+    }
+    this.chargers.set(chargerId, record);
+    while (this.chargers.size > this.maxChargers) {
+      const oldest = this.chargers.keys().next().value as string;
+      const evicted = this.chargers.get(oldest);
+      this.entities -= evicted?.entities.size ?? 0;
+      if (evicted !== undefined) this.controlEntities -= this.controlCount(evicted);
+      this.chargers.delete(oldest);
+      this.evictions++;
+    }
+    return record;
+  }
+
+  private configMessage(charger: ChargerRecord, entity: EntityDescription): MqttMessage {
     return {
       topic: discoveryTopic(this.options, charger.chargerId, entity),
-      payload: JSON.stringify(discoveryConfig(this.options, device, entity, this.options.origin)),
+      payload: JSON.stringify(discoveryConfig(this.options, this.deviceOf(charger), entity, this.options.origin)),
       retain: true,
       qos: QOS,
     };

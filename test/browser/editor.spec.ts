@@ -321,7 +321,13 @@ describe("editor in a real browser (headless Chromium)", function () {
       assert.equal(await page.isVisible("#node-input-observations"), false);
       await page.selectOption("#node-input-selection", "list");
       assert.equal(await page.isVisible("#node-input-observations"), true);
+      // A new node controls the chargers; reboot and phases are opt-in, and hidden with controls off.
+      assert.equal(await page.isChecked("#node-input-controls"), true);
+      assert.deepEqual([await page.isChecked("#node-input-reboot"), await page.isChecked("#node-input-phases")], [false, false]);
+      assert.equal(await page.isVisible("#node-input-reboot"), true);
       await editor.screenshot("homeassistant-dialog");
+      await page.uncheck("#node-input-controls");
+      assert.equal(await page.isVisible("#node-input-reboot"), false);
       await editor.closeDialog("cancel");
     });
 
@@ -374,7 +380,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await editor.showSidebar("debug");
 
         // 1. observations to debug: the imported account gets the simulator's details, tested, then deployed.
-        let ids = await editor.importExample("observations-to-debug");
+        let ids = await editor.importExample("Observations in the Debug sidebar");
         const observations = await nodeOfType(editor, ids, "easee-observations");
         await editor.editNode(observations, "#node-input-topic");
         await editor.openDialog(() => page.click("#node-input-btn-config-edit"), "#node-config-input-username");
@@ -389,10 +395,10 @@ describe("editor in a real browser (headless Chromium)", function () {
         const entry = await editor.waitForDebug("observations", /^easee\/EH\d{6}\/\w+ : msg : Object$/);
         assert.match(entry.text, /easee: object/);
         await expectStatus(editor, observations, /msg\/s|connected/);
-        await editor.screenshot("example-observations-to-debug-deployed");
+        await editor.screenshot("example-observations-deployed");
 
         // 2. snapshot on inject: the account above is kept; the inject asks for the last values.
-        ids = await editor.importExample("snapshot-on-inject");
+        ids = await editor.importExample("Last values on demand");
         await editor.deploy();
         const inject = await nodeOfType(editor, ids, "inject");
         await editor.showFlowOf(inject);
@@ -402,7 +408,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await expectStatus(editor, await nodeOfType(editor, ids, "easee-observations"), /msg\/s|connected/);
 
         // 3. filter to MQTT: published under a topic root of this test.
-        ids = await editor.importExample("filter-to-mqtt");
+        ids = await editor.importExample("Chosen values to MQTT");
         const filtered = await nodeOfType(editor, ids, "easee-observations");
         await editor.editNode(filtered, "#node-input-topic");
         await page.fill("#node-input-topic", `${mark}/{chargerId}/{name}`);
@@ -416,7 +422,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await editor.waitForDebug("passed", /./);
 
         // 4. Home Assistant: discovery under a prefix of this test.
-        ids = await editor.importExample("homeassistant");
+        ids = await editor.importExample("Easee to Home Assistant");
         const ha = await nodeOfType(editor, ids, "easee-homeassistant");
         await editor.editNode(ha, "#node-input-prefix");
         await page.fill("#node-input-prefix", `${mark}/homeassistant`);
