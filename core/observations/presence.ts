@@ -162,7 +162,15 @@ export class PresenceTracker {
   heard(observation: DecodedObservation, receivedAtMs: number = this.scheduler.now()): void {
     if (this.closed) return;
     const record = this.touch(observation.chargerId, observation.device);
-    const arrivalMs = observation.arrivalTime !== undefined ? toEpochMs(observation.arrivalTime) : NaN;
+    // The decoder already measured receipt minus arrival (latencyMs): no second parse of the ArrivalTime text on
+    // this hot path. Only observations made elsewhere (without latencyMs) have their ArrivalTime parsed.
+    const latency = observation.latencyMs;
+    const arrivalMs =
+      latency !== undefined && Number.isFinite(latency)
+        ? receivedAtMs - latency
+        : observation.arrivalTime !== undefined
+          ? toEpochMs(observation.arrivalTime)
+          : NaN;
     // The earlier of arrival and receipt: a backlog delivered late proves only that the device spoke back then.
     const heardMs = arrivalMs === arrivalMs && arrivalMs < receivedAtMs ? arrivalMs : receivedAtMs;
     const isNewest = !(heardMs < record.heardMs);
