@@ -24,6 +24,7 @@ import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator, type Translate } from "./shared/i18n";
+import { IDLE_STATUS_KEY } from "./shared/status";
 
 interface EaseeHomeAssistantDef extends NodeDef {
   /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
@@ -146,6 +147,8 @@ const init = (RED: NodeAPI): void => {
 
     let lastStatus = "";
     let phase: ConnectionState["phase"] | undefined;
+    /** The config node consumes nothing: no easee-observations node uses it (so there is no data to show). */
+    let idle = false;
     let warnedEvictions = false;
     function showStatus(): void {
       let key: string;
@@ -153,6 +156,9 @@ const init = (RED: NodeAPI): void => {
       if (phase === "connecting") {
         key = "connecting";
         status = { fill: "yellow", shape: "ring", text: "easee-homeassistant.status.connecting" };
+      } else if (idle) {
+        key = "idle";
+        status = { fill: "grey", shape: "ring", text: "easee-homeassistant.status.idle" };
       } else if (!bridge.connectionOnline) {
         key = "offline";
         status = { fill: "red", shape: "ring", text: "easee-homeassistant.status.offline" };
@@ -185,6 +191,7 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onConnectionState(state: ConnectionState) {
         phase = state.phase;
+        idle = state.statusKey === IDLE_STATUS_KEY;
         const messages = bridge.setConnection(state.phase === "connected");
         if (started) sendAll((msgs) => node.send(msgs), messages);
         showStatus();

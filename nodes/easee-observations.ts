@@ -11,6 +11,7 @@ import {
   RateMeter,
   buildPresenceMsg,
   compactCount,
+  formatRate,
   parseMaxAgeSeconds,
   parseSilenceMinutes,
   type PresenceChange,
@@ -18,6 +19,7 @@ import {
 import { translator } from "./shared/i18n";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
 import { connectionStatus } from "./shared/status";
 
 interface EaseeObservationsDef extends NodeDef {
@@ -32,7 +34,8 @@ interface EaseeObservationsDef extends NodeDef {
   silenceMinutes?: number | string;
 }
 
-/** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded. */
+/** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded.
+ * The rate itself is averaged over the meter's window (RATE_WINDOW_MS). */
 const STATUS_INTERVAL_MS = 1000;
 /** deregister() promises to finish within a few seconds; this guard keeps close() inside Node-RED's 15 s. */
 const CLOSE_GUARD_MS = 10_000;
@@ -103,8 +106,8 @@ const init = (RED: NodeAPI): void => {
           const dropped = pipeline.droppedOld;
           const text =
             dropped > 0
-              ? t("easee-observations.status.rateDropped", { rate: compactCount(rate), dropped: compactCount(dropped) })
-              : t("easee-observations.status.rate", { rate: compactCount(rate) });
+              ? t("easee-observations.status.rateDropped", { rate: formatRate(rate), dropped: compactCount(dropped) })
+              : t("easee-observations.status.rate", { rate: formatRate(rate) });
           status = { fill: "green", shape: "dot", text };
         }
       }
@@ -122,6 +125,8 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onObservation(observation: DecodedObservation): void {
         if (closing) return;
+        // Before the charger filter: the dialog suggests every charger on the stream, not only those passed.
+        seenChargers.note(observation.chargerId);
         // Presence first: a charger coming back is announced before its first value.
         if (presence !== undefined && pipeline.chargerFilter.matches(observation.chargerId)) presence.heard(observation);
         const msg = pipeline.accept(observation);
@@ -214,6 +219,7 @@ const init = (RED: NodeAPI): void => {
   }
 
   RED.nodes.registerType("easee-observations", EaseeObservationsNode);
+  serveSeenChargers(RED, "easee-observations.read");
 };
 
 export = init;

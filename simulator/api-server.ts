@@ -5,6 +5,8 @@
  *   POST /api/accounts/login          {userName, password} → {accessToken, expiresIn, accessClaims, tokenType, refreshToken}
  *   POST /api/accounts/refresh_token  {accessToken, refreshToken} → same shape (refresh tokens rotate)
  *   GET  /api/streams/amqp/v2         Bearer → {server, port, useSsl, virtualHost, queueName, exchangeName, username, password}
+ * and, not Easee's but the simulator's own control (the demo's inject nodes, `easee-simulator session`):
+ *   POST /simulator/session           {action: "start" | "stop", charger?: serial} → {serial, action, changed, opMode}
  * with Easee-like failures: 400 "Username or password is invalid"; 400 errorCode 727 for an unverified e-mail; 403 on
  * amqp/v2 for a personal (non-integration) account; 401 for an expired or unknown token; and selectable faults
  * (5xx, 429 with Retry-After, connection dropped, no answer).
@@ -46,6 +48,15 @@ export interface SimulatedUser {
 }
 
 export type ApiEndpoint = "login" | "refresh" | "amqp";
+
+/** Path of the simulator's own session control (not an Easee endpoint). */
+export const SESSION_CONTROL_PATH = "/simulator/session";
+
+/** Starts or stops a charging session; undefined when no charger has the serial. */
+export type SessionControl = (
+  action: "start" | "stop",
+  serial: string | undefined,
+) => Promise<{ readonly serial: string; readonly action: string; readonly changed: boolean; readonly opMode: number } | undefined>;
 
 export interface ApiFault {
   /**
@@ -123,6 +134,8 @@ export interface EaseeApiServer {
    * set by the simulator; without it the endpoint answers 404. Resolves false for a serial not played.
    */
   setPresenceControl(control: PresenceControl | undefined): void;
+  /** What POST /simulator/session does; without one it answers 503. */
+  setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
   close(): Promise<void>;
@@ -206,6 +219,7 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
   const requests: RecordedRequest[] = [];
   const faults: { fault: ApiFault; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
+  let sessionControl: SessionControl | undefined;
 
   if (options.declareTopology ?? true) {
     await withAdminChannel(amqpUrl, async (channel) => {
@@ -372,6 +386,30 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       return;
     }
 
+    if (method === "POST" && path === SESSION_CONTROL_PATH) {
+      const action = body["action"];
+      const serial = typeof body["charger"] === "string" ? body["charger"] : undefined;
+      if (action !== "start" && action !== "stop") {
+        record(400);
+        send(response, 400, { title: 'action must be "start" or "stop"', status: 400 });
+        return;
+      }
+      if (sessionControl === undefined) {
+        record(503);
+        send(response, 503, { title: "No chargers are simulated", status: 503 });
+        return;
+      }
+      const result = await sessionControl(action, serial);
+      if (result === undefined) {
+        record(404);
+        send(response, 404, { title: `No simulated charger ${serial ?? ""}`.trim(), status: 404 });
+        return;
+      }
+      record(200);
+      send(response, 200, result);
+      return;
+    }
+
     record(404);
     send(response, 404, { title: "Not Found", status: 404 });
   }
@@ -431,6 +469,9 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     },
     setPresenceControl(control) {
       presenceControl = control;
+    },
+    setSessionControl(control) {
+      sessionControl = control;
     },
     issuedSecrets: () => [...secrets],
     async close() {

@@ -14,6 +14,9 @@ export const OBS = {
   CircuitMaxCurrentP1: 22,
   CircuitMaxCurrentP2: 23,
   CircuitMaxCurrentP3: 24,
+  MaxCurrentOfflineFallback_P1: 50,
+  MaxCurrentOfflineFallback_P2: 51,
+  MaxCurrentOfflineFallback_P3: 52,
   LockCablePermanently: 30,
   IsEnabled: 31,
   PhaseMode: 38,
@@ -86,9 +89,11 @@ export const VALID_OP_MODE_TRANSITIONS: ReadonlyArray<readonly [number, number]>
   [0, 4],
 ];
 
-/** Command ids the charger understands (protocol-notes §2). */
+/** Command ids the charger understands (protocol-notes §2; the same table as core/command/table.ts). */
 export const COMMAND = {
   Reboot: 1,
+  UpgradeFirmware: 4,
+  OverrideSchedule: 63,
   SetSmartCharging: 11,
   SetDynamicCurrentOfflineFallback: 21,
   SetDynamicCircuitCurrent: 22,
@@ -209,6 +214,8 @@ export class ChargerModel {
   private enabled = true;
   private smartCharging = false;
   private lockCablePermanently = false;
+  private offlineFallback: [number, number, number] = [6, 6, 6];
+  private scheduleOverridden = false;
   /** Wall-clock expiry of a dynamic limit set with a TTL, and the value to fall back to. */
   private dynamicChargerExpiry: { atWallMs: number; fallback: number } | undefined;
   private dynamicCircuitExpiry: { atWallMs: number; fallback: [number, number, number] } | undefined;
@@ -232,6 +239,7 @@ export class ChargerModel {
   private stageUntil: number;
   private car: Car | undefined;
   private rebootingUntil: number | undefined;
+  private startedOnDemand = false;
 
   // emission rhythm
   private nextTelemetry: number;
@@ -284,6 +292,31 @@ export class ChargerModel {
 
   get opMode(): number {
     return Number(this.lastSent.get(OBS.ChargerOpMode) ?? this.opModeOfStage());
+  }
+
+  /** The settings commands change, for tests and the CLI. */
+  get settings(): {
+    readonly enabled: boolean;
+    readonly dynamicChargerCurrent: number;
+    readonly dynamicCircuitCurrent: readonly number[];
+    readonly circuitMaxCurrent: readonly number[];
+    readonly maxChargerCurrent: number;
+    readonly offlineFallback: readonly number[];
+    readonly smartCharging: boolean;
+    readonly lockCablePermanently: boolean;
+    readonly scheduleOverridden: boolean;
+  } {
+    return {
+      enabled: this.enabled,
+      dynamicChargerCurrent: this.dynamicChargerCurrent,
+      dynamicCircuitCurrent: [...this.dynamicCircuit],
+      circuitMaxCurrent: [...this.circuitMax],
+      maxChargerCurrent: this.maxChargerCurrent,
+      offlineFallback: [...this.offlineFallback],
+      smartCharging: this.smartCharging,
+      lockCablePermanently: this.lockCablePermanently,
+      scheduleOverridden: this.scheduleOverridden,
+    };
   }
 
   get rebooting(): boolean {
@@ -363,6 +396,43 @@ export class ChargerModel {
     return out;
   }
 
+  /**
+   * A car plugs in and is authorized at once, as if its driver tapped a card: the charger reports Awaiting Start
+   * and, a few simulated seconds later, Charging. For the demo and the CLI, which cannot wait for the model's own
+   * sessions. Nothing happens while a session runs already or the charger reboots (returns []).
+   */
+  startSession(): ModelObservation[] {
+    const out: ModelObservation[] = [];
+    if (this.rebootingUntil !== undefined || this.stage === "awaiting" || this.stage === "charging") return out;
+    if (!this.car || this.stage === "completed") {
+      this.car = this.newCar();
+      this.sessionEnergy = 0;
+      out.push(this.report(OBS.SessionEnergy, 0));
+    }
+    this.car.authorized = true;
+    this.stage = "awaiting";
+    this.stageUntil = this.simNow + 10_000;
+    this.startedOnDemand = true;
+    this.onChange(out, OBS.CableLocked, true);
+    this.emitState(out);
+    return out;
+  }
+
+  /**
+   * The driver ends the session: the charger reports Completed with no power, and the car leaves a simulated half
+   * minute later (Disconnected). Nothing happens without a car (returns []).
+   */
+  stopSession(): ModelObservation[] {
+    const out: ModelObservation[] = [];
+    if (this.rebootingUntil !== undefined || !this.car || this.stage === "completed" || this.stage === "disconnected") return out;
+    this.stage = "completed";
+    this.stageUntil = this.simNow + 30_000;
+    this.current = 0;
+    this.emitState(out);
+    out.push(...this.electrical(false));
+    return out;
+  }
+
   /** Apply a command (body as published to the exchange). Never throws. */
   applyCommand(command: CommandBody, wallNowMs: number = Date.now()): CommandResult {
     const reject = (resultCode: number, comment: string): CommandResult => ({
@@ -405,6 +475,14 @@ export class ChargerModel {
         const p = [parseNumber(args.get(1)), parseNumber(args.get(2)), parseNumber(args.get(3))];
         const ttl = ttlMs(4);
         if (p.some((v) => v === undefined || v < 0 || v > 80) || ttl === null) return reject(RESULT_CODE.InvalidArguments, "CurrentP1-P3 must be 0-80 A");
+        // Like a real charger: a dynamic limit may not exceed the circuit's (permanent) maximum.
+        const over = p.findIndex((v, i) => (v as number) > this.circuitMax[i as 0 | 1 | 2]);
+        if (over >= 0) {
+          return reject(
+            RESULT_CODE.InvalidArguments,
+            `CurrentP${over + 1} ${p[over] as number} A is above the circuit's maximum of ${this.circuitMax[over as 0 | 1 | 2]} A`,
+          );
+        }
         const previous = this.dynamicCircuitExpiry?.fallback ?? [...this.dynamicCircuit];
         this.dynamicCircuit = [p[0] as number, p[1] as number, p[2] as number];
         this.dynamicCircuitExpiry = ttl === undefined ? undefined : { atWallMs: wallNowMs + ttl, fallback: previous as [number, number, number] };
@@ -428,6 +506,24 @@ export class ChargerModel {
           this.report(OBS.CircuitMaxCurrentP3, this.circuitMax[2]),
         );
         return accept(`max circuit current ${this.circuitMax.join("/")} A`);
+      }
+      case COMMAND.SetDynamicCurrentOfflineFallback: {
+        const p = [parseNumber(args.get(1)), parseNumber(args.get(2)), parseNumber(args.get(3))];
+        if (p.some((v) => v === undefined || v < 0 || v > 80)) return reject(RESULT_CODE.InvalidArguments, "MaxDynamicCurrentP1-P3 must be 0-80 A");
+        this.offlineFallback = [p[0] as number, p[1] as number, p[2] as number];
+        out.push(
+          this.report(OBS.MaxCurrentOfflineFallback_P1, this.offlineFallback[0]),
+          this.report(OBS.MaxCurrentOfflineFallback_P2, this.offlineFallback[1]),
+          this.report(OBS.MaxCurrentOfflineFallback_P3, this.offlineFallback[2]),
+        );
+        return accept(`offline fallback current ${this.offlineFallback.join("/")} A`);
+      }
+      case COMMAND.OverrideSchedule: {
+        this.scheduleOverridden = this.car !== undefined;
+        return accept(this.car ? "schedule overridden for this session" : "no car connected: nothing to override");
+      }
+      case COMMAND.UpgradeFirmware: {
+        return accept("already on the newest firmware");
       }
       case COMMAND.SetEnabled: {
         const enabled = parseBool(args.get(1));
@@ -688,6 +784,9 @@ export class ChargerModel {
           out.push(this.report(OBS.SessionEnergy, 0));
           this.relaySwitches++;
           this.emitState(out);
+          // A session started on demand shows its power at once, not at the next telemetry a minute later.
+          if (this.startedOnDemand) out.push(...this.settle());
+          this.startedOnDemand = false;
         }
         break;
       case "charging":

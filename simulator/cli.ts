@@ -5,9 +5,10 @@
  */
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
+import { SESSION_CONTROL_PATH, startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
 
 const HELP = `Usage: easee-simulator [options]
+       easee-simulator session start|stop [serial] [--api-url <url>]
 
 Simulates the Easee cloud for an integration account: the REST API (login, refresh, amqp/v2)
 and chargers streaming observations into Operator_<id>.Q on your RabbitMQ.
@@ -26,6 +27,7 @@ Options:
   --duration <s>       ... for s seconds (default 10)
   --backlog <m>        load mode: publish a backlog of m messages as fast as the broker takes them
   --live               in load mode, play the chargers as well
+  --no-answer          take commands but never answer them (a charger that lost its connection)
   --help               show this text
 
 Load mode publishes, prints the confirmed count and rate, and keeps the API running so a
@@ -35,7 +37,53 @@ While it runs, type a command and Enter:
   silent <serial>        the device stops talking (its network is gone)
   silent <serial> cloud  ... with the cloud's report first (ConnectedToCloud false)
   back <serial>          it talks again
-The same over HTTP: POST <API URL>/simulator/devices/<serial>/presence {"silent": true}.`;
+The same over HTTP: POST <API URL>/simulator/devices/<serial>/presence {"silent": true}.
+
+session start|stop asks a running simulator (default http://127.0.0.1:8090, the demo's) to plug
+in a car and start charging, or to end the session, on the given charger (default: the first
+one where it changes something). The charger's state (ChargerOpMode) changes at once.`;
+
+const OP_MODE_NAMES: Readonly<Record<number, string>> = {
+  0: "Offline",
+  1: "Disconnected",
+  2: "Awaiting Start",
+  3: "Charging",
+  4: "Completed",
+  5: "Error",
+  6: "Ready to Charge",
+};
+
+/** `easee-simulator session start|stop [serial]`: one request to a running simulator. */
+async function sessionCommand(args: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: { "api-url": { type: "string" } }, strict: true, allowPositionals: true });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${HELP}`);
+  }
+  const [action, serial, extra] = parsed.positionals;
+  if ((action !== "start" && action !== "stop") || extra !== undefined) fail(`usage: easee-simulator session start|stop [serial] [--api-url <url>]`);
+  const apiUrl = (parsed.values["api-url"] ?? process.env.EASEE_SIMULATOR_API_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, "");
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl}${SESSION_CONTROL_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(serial !== undefined ? { action, charger: serial } : { action }),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch {
+    fail(`no simulator answers at ${safeUrl(apiUrl)}: start one (easee-simulator, or npm start) or give --api-url`);
+  }
+  const answer = (await response.json().catch(() => ({}))) as { serial?: string; changed?: boolean; opMode?: number; title?: string };
+  if (!response.ok) fail(answer.title ?? `the simulator answered HTTP ${response.status}`);
+  const state = OP_MODE_NAMES[answer.opMode ?? -1] ?? String(answer.opMode);
+  process.stdout.write(
+    answer.changed
+      ? `${answer.serial}: session ${action === "start" ? "started" : "stopped"}, now ${state}\n`
+      : `${answer.serial}: nothing to ${action} (${state})\n`,
+  );
+}
 
 function fail(message: string): never {
   process.stderr.write(`easee-simulator: ${message}\n`);
@@ -84,6 +132,10 @@ function formatLoad(result: LoadResult): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "session") {
+    await sessionCommand(process.argv.slice(3));
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -101,6 +153,7 @@ async function main(): Promise<void> {
         duration: { type: "string" },
         backlog: { type: "string" },
         live: { type: "boolean" },
+        "no-answer": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -135,6 +188,7 @@ async function main(): Promise<void> {
       host: v.host ?? "127.0.0.1",
       port,
       operatorId: v["operator-id"] ?? "1000",
+      answerCommands: v["no-answer"] !== true,
       chargers,
       equalizers,
       shape,

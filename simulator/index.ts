@@ -27,9 +27,10 @@ export {
 } from "./encode";
 export type { ArrivalTimeFormat, EncodedMessage, MessageShape, SimObservation } from "./encode";
 export { Publisher, serialFor } from "./publisher";
-export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption, SilenceOptions } from "./publisher";
+export type { LoadOptions, LoadResult, PublisherCounts, SessionAction, SessionResult, ShapeOption, SilenceOptions } from "./publisher";
 export { EQ, EqualizerModel } from "./equalizer";
 export type { EqualizerModelOptions } from "./equalizer";
+export { SESSION_CONTROL_PATH } from "./api-server";
 export type { CommandEvent } from "./commands";
 
 export interface SimulatorOptions {
@@ -64,6 +65,8 @@ export interface SimulatorOptions {
   readonly live?: boolean;
   /** Consume and answer commands. Default true. */
   readonly commands?: boolean;
+  /** Answer commands (default true); `simulator.commands.setAnswering()` changes it later. */
+  readonly answerCommands?: boolean;
   /** Told about each command handled. */
   readonly onCommand?: (event: CommandEvent) => void;
   /** Errors that are not tied to a call (broker gone, a failed tick). Default: written to stderr. */
@@ -111,6 +114,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let publisher: Publisher | undefined;
   let commands: CommandSide | undefined;
   const release = async (): Promise<void> => {
+    api.setSessionControl(undefined);
+    api.setPresenceControl(undefined);
     publisher?.stop();
     await commands?.close();
     await publisher?.close();
@@ -141,11 +146,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         onError,
         ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
         ...(options.onCommand !== undefined ? { onCommand: options.onCommand } : {}),
+        ...(options.answerCommands !== undefined ? { answer: options.answerCommands } : {}),
       });
     }
     const playing = publisher;
     // The REST API's control endpoint (POST /simulator/devices/{serial}/presence) drives the same switch.
     api.setPresenceControl((serial, silent, silenceOptions) => (silent ? playing.silence(serial, silenceOptions) : playing.speak(serial)));
+    const sessions = publisher;
+    api.setSessionControl((action, serial) => sessions.session(action, serial));
     if (options.live ?? true) await publisher.start();
   } catch (error) {
     await release().catch(() => undefined);

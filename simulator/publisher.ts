@@ -48,6 +48,17 @@ export interface PublisherOptions {
   readonly onError?: (error: Error) => void;
 }
 
+export type SessionAction = "start" | "stop";
+
+export interface SessionResult {
+  readonly serial: string;
+  readonly action: SessionAction;
+  /** False when there was nothing to do (a session already running, or none to stop). */
+  readonly changed: boolean;
+  /** ChargerOpMode (109) after the action. */
+  readonly opMode: number;
+}
+
 export interface PublisherCounts {
   /** Messages handed to the channel. */
   readonly published: number;
@@ -238,6 +249,25 @@ export class Publisher {
     if (!this.silenced.delete(serial)) return true;
     await this.publishObservations(serial, [{ observationId: OBS.ConnectedToCloud, value: true }]);
     return true;
+  }
+
+  /**
+   * Starts or stops a charging session on demand and publishes what the charger reports. `serial` empty: the
+   * first charger where the action changes something. Undefined when no charger has that serial.
+   */
+  async session(action: SessionAction, serial?: string): Promise<SessionResult | undefined> {
+    const wanted = serial?.trim().toUpperCase() ?? "";
+    const candidates = wanted === "" ? this.chargers : this.chargers.filter((c) => c.serial.toUpperCase() === wanted);
+    if (candidates.length === 0) return undefined;
+    for (const charger of candidates) {
+      const observations = action === "start" ? charger.startSession() : charger.stopSession();
+      if (observations.length > 0) {
+        await this.publishObservations(charger.serial, observations);
+        return { serial: charger.serial, action, changed: true, opMode: charger.opMode };
+      }
+    }
+    const first = candidates[0] as ChargerModel;
+    return { serial: first.serial, action, changed: false, opMode: first.opMode };
   }
 
   /** Be told about every batch of observations the chargers publish (used by tests and the CLI). */

@@ -38,8 +38,15 @@ export interface OriginInfo {
 
 /** Trims and drops leading/trailing slashes so `easee/` and `easee` give the same topics. */
 export function cleanBase(value: unknown, fallback: string): string {
-  const text = typeof value === "string" ? value.trim().replace(/^\/+|\/+$/g, "") : "";
-  return text.length > 0 && !/[+#]/.test(text) ? text : fallback;
+  if (typeof value !== "string") return fallback;
+  const trimmed = value.trim();
+  // Index scans, not /^\/+|\/+$/: that one is quadratic on "//…/x" (issue 12).
+  let start = 0;
+  let end = trimmed.length;
+  while (start < end && trimmed.charCodeAt(start) === 47) start++;
+  while (end > start && trimmed.charCodeAt(end - 1) === 47) end--;
+  const text = trimmed.slice(start, end);
+  return text.length > 0 && !text.includes("+") && !text.includes("#") ? text : fallback;
 }
 
 export function discoveryTopic(options: TopicOptions, chargerId: string, entity: EntityDescription): string {

@@ -43,7 +43,15 @@ export interface IdSelector {
   matches(observationId: number, device?: DeviceKind): boolean;
 }
 
-export type IdListResult = { readonly ok: true; readonly selector: IdSelector } | { readonly ok: false; readonly error: RuleError };
+export type IdListResult =
+  | { readonly ok: true; readonly selector: IdSelector }
+  | {
+      readonly ok: false;
+      /** The first problem. */
+      readonly error: RuleError;
+      /** Every problem in the text, in the order typed: a user fixes them all in one go. */
+      readonly errors: readonly RuleError[];
+    };
 
 /** Larger ids are surely typos; Easee ids are below 1000 and the wire format carries 32-bit integers. */
 export const MAX_OBSERVATION_ID = 2_147_483_647;
@@ -134,6 +142,7 @@ export function parseIdList(text: unknown, lookup: ObservationNameLookup): IdLis
   const ranges: (readonly [number, number])[] = [];
   const deviceIds = new Map<DeviceKind, Set<number>>();
   const normalised: string[] = [];
+  const errors: RuleError[] = [];
   for (const raw of source.split(",")) {
     const token = raw.trim();
     if (token === "") continue;
@@ -148,9 +157,11 @@ export function parseIdList(text: unknown, lookup: ObservationNameLookup): IdLis
       }
       result = wordError.error.kind === "unknownName" && result.error.kind === "unknownName" ? result : wordError;
     }
-    if ("error" in result) return { ok: false, error: result.error };
-    addToken(result);
+    if ("error" in result) errors.push(result.error);
+    else addToken(result);
   }
+  const [first] = errors;
+  if (first !== undefined) return { ok: false, error: first, errors };
   return { ok: true, selector: makeSelector(normalised.join(", "), ids, ranges, deviceIds) };
 
   function addToken(token: TokenResult): void {

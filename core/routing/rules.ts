@@ -3,6 +3,7 @@
  * Like the core switch node, rules are compiled once at deploy; routing a msg is a set lookup per rule.
  */
 import { DEVICE_KINDS, type DeviceKind } from "../catalogue/devices";
+import { parseChargerFilter, type ChargerFilter } from "../observations/chargers";
 import { parseIdList, type IdSelector, type ObservationNameLookup, type RuleError } from "./ids";
 
 export interface FilterRuleDef {
@@ -13,12 +14,16 @@ export interface FilterOptions {
   readonly rules?: unknown;
   readonly otherwise?: unknown;
   readonly checkall?: unknown;
+  /** Comma-separated charger serials; empty passes every charger. Applies before the rules. */
+  readonly chargers?: unknown;
 }
 
 export interface CompiledFilter {
   readonly selectors: readonly IdSelector[];
   readonly otherwise: boolean;
   readonly checkall: boolean;
+  /** Which chargers' msgs the filter looks at all; the others go to no output (not even otherwise). */
+  readonly chargers: ChargerFilter;
   /** Rules plus one for otherwise. */
   readonly outputs: number;
 }
@@ -103,13 +108,21 @@ export function compileFilter(options: FilterOptions, lookup: ObservationNameLoo
   for (let i = 0; i < rules.length; i++) {
     const parsed = parseIdList(rules[i]?.ids, lookup);
     if (parsed.ok) selectors.push(parsed.selector);
-    else problems.push(problemOf(i, parsed.error));
+    // Every problem of the rule, so one edit fixes them all.
+    else for (const error of parsed.errors) problems.push(problemOf(i, error));
   }
   if (problems.length > 0) return { ok: false, problems };
   const otherwise = flag(options.otherwise, false);
+  const chargers = parseChargerFilter(typeof options.chargers === "string" ? options.chargers : "");
   return {
     ok: true,
-    filter: { selectors, otherwise, checkall: flag(options.checkall, true), outputs: selectors.length + (otherwise ? 1 : 0) },
+    filter: {
+      selectors,
+      otherwise,
+      checkall: flag(options.checkall, true),
+      chargers,
+      outputs: selectors.length + (otherwise ? 1 : 0),
+    },
   };
 }
 
@@ -130,6 +143,15 @@ export function routeObservation(filter: CompiledFilter, observationId: number |
   }
   if (ports.length === 0 && filter.otherwise) ports.push(filter.selectors.length);
   return ports;
+}
+
+/**
+ * True when the filter looks at this msg at all: its charger is one of the filter's (or the filter names none).
+ * A msg without a charger passes only a filter that names none.
+ */
+export function passesChargers(filter: CompiledFilter, chargerId: string | undefined): boolean {
+  if (filter.chargers.passesAll) return true;
+  return chargerId !== undefined && filter.chargers.matches(chargerId);
 }
 
 /** `msg.easee.observationId` as a number, accepting an integer string; undefined when there is none. */

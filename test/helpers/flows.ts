@@ -10,7 +10,8 @@ import type { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
-import type { ConnectionState, DecodeError, DecodedObservation } from "../../core/types";
+import { PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../../core/command";
+import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/config-api";
 import { catalogueEntry, englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
 import { helper } from "./node-red";
@@ -30,6 +31,22 @@ export type FlowNode = { id: string; type: string; [key: string]: unknown };
 type NodeModule = (RED: NodeAPI) => void;
 
 /**
+ * Timing overrides the easee-config node reads from RED.settings.easeeAmqpTestTuning (its TestTuning keys:
+ * amqpBackoffMinMs, apiBackoffMaxMs, connectTimeoutMs, … in nodes/easee-config.ts), in milliseconds or counts.
+ */
+export type TestTuning = Readonly<Record<string, number>>;
+
+let testTuning: TestTuning | undefined;
+
+/**
+ * Shorter backoffs and timeouts for the flows loaded from now on, handed to the nodes as Node-RED settings
+ * (`easeeAmqpTestTuning`); `undefined` restores the defaults.
+ */
+export function setTestTuning(tuning: TestTuning | undefined): void {
+  testTuning = tuning;
+}
+
+/**
  * helper.load with plain flow JSON (the helper's own typing wants every property declared).
  * Credentials are keyed by config node id.
  */
@@ -38,13 +55,24 @@ export async function loadFlow(
   flow: FlowNode[],
   credentials: Record<string, Record<string, string>> = {},
 ): Promise<void> {
+  if (process.env.EASEE_AMQP_TEST_TUNING !== undefined) {
+    // The nodes no longer read the environment: a test still setting it would silently run with the real timings.
+    throw new Error("EASEE_AMQP_TEST_TUNING is no longer read: use setTestTuning() from test/helpers/flows");
+  }
+  // A setting of this package, not in @types/node-red's settings type (Node-RED passes any settings.js key on).
+  helper.settings({ easeeAmqpTestTuning: testTuning } as never);
   await helper.load(modules as never, flow as never, credentials as never);
 }
 
 export interface StubEaseeConfigNode extends EaseeConfigNode {
   readonly subscribers: Map<string, DeliverySubscriber>;
   readonly deregistered: string[];
+  /** Every command handed to sendCommand, in order. */
+  readonly sent: EncodedCommand[];
+  /** How sendCommand answers: resolve at once (default), reject with this error, or never settle. */
+  sendBehaviour: "resolve" | "hang" | Error;
   emitObservation(observation: DecodedObservation): void;
+  emitCommandResponse(response: DecodedCommandResponse): void;
   emitDecodeError(error: DecodeError): void;
   setState(state: ConnectionState): void;
 }
@@ -65,9 +93,25 @@ export function stubEaseeConfigModule(RED: NodeAPI): void {
     const deregistered: string[] = [];
     let state: ConnectionState = CONNECTED;
     const stub = this as unknown as StubEaseeConfigNode & { connectionState: ConnectionState };
+    const sent: EncodedCommand[] = [];
     Object.assign(stub, {
       subscribers,
       deregistered,
+      sent,
+      sendBehaviour: "resolve",
+      commands: { pending: new PendingCommands(), guard: new RateGuard(), ticks: new TicksClock() },
+      sendCommand(command: EncodedCommand, options: { signal?: AbortSignal }) {
+        sent.push(command);
+        const behaviour = stub.sendBehaviour;
+        if (behaviour === "resolve") return Promise.resolve();
+        if (behaviour instanceof Error) return Promise.reject(behaviour);
+        return new Promise<void>((_resolve, reject) => {
+          options.signal?.addEventListener("abort", () => reject(new Error("withdrawn")), { once: true });
+        });
+      },
+      emitCommandResponse(response: DecodedCommandResponse) {
+        for (const subscriber of subscribers.values()) subscriber.onCommandResponse?.(response);
+      },
       register(subscriber: DeliverySubscriber) {
         subscribers.set(subscriber.id, subscriber);
         subscriber.onConnectionState?.(state);

@@ -10,7 +10,7 @@ import net from "node:net";
 import path from "node:path";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant"];
+const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant", "easee-command"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
