@@ -120,7 +120,7 @@ function writeUserDir(sim: Simulator, mqtt: { host: string; port: number } | und
 }
 
 async function startSimulatorOnFreePort(): Promise<Simulator> {
-  const options = { amqpUrl, host, operatorId, chargers: 3, startCharging: 1, speed } as const;
+  const options = { amqpUrl, host, operatorId, chargers: 3, equalizers: 1, startCharging: 1, speed } as const;
   try {
     return await startSimulator({ ...options, port: apiPort });
   } catch (error) {
@@ -256,6 +256,7 @@ async function main(): Promise<void> {
       `  Easee simulator   ${sim.apiUrl}   user ${sim.credentials.userName} / ${sim.credentials.password}`,
       `  queue             ${sim.queueName} with chargers ${sim.chargers.map((c) => c.serial).join(", ")}`,
       `  MQTT              ${mqtt ? `publishing ${topicRoot}/<charger>/<observation> to ${mqtt.host}:${mqtt.port}` : "off (no Mosquitto on 127.0.0.1:1883)"}`,
+      `  charging session  press "Start a session" in the flow, or: node dist/simulator/cli.js session start --api-url ${sim.apiUrl}`,
       `  user directory    ${userDir} (rewritten on every npm start)`,
       "Ctrl-C stops everything.",
       "",

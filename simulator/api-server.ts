@@ -5,6 +5,8 @@
  *   POST /api/accounts/login          {userName, password} → {accessToken, expiresIn, accessClaims, tokenType, refreshToken}
  *   POST /api/accounts/refresh_token  {accessToken, refreshToken} → same shape (refresh tokens rotate)
  *   GET  /api/streams/amqp/v2         Bearer → {server, port, useSsl, virtualHost, queueName, exchangeName, username, password}
+ * and, not Easee's but the simulator's own control (the demo's inject nodes, `easee-simulator session`):
+ *   POST /simulator/session           {action: "start" | "stop", charger?: serial} → {serial, action, changed, opMode}
  * with Easee-like failures: 400 "Username or password is invalid"; 400 errorCode 727 for an unverified e-mail; 403 on
  * amqp/v2 for a personal (non-integration) account; 401 for an expired or unknown token; and selectable faults
  * (5xx, 429 with Retry-After, connection dropped, no answer).
@@ -46,6 +48,15 @@ export interface SimulatedUser {
 }
 
 export type ApiEndpoint = "login" | "refresh" | "amqp";
+
+/** Path of the simulator's own session control (not an Easee endpoint). */
+export const SESSION_CONTROL_PATH = "/simulator/session";
+
+/** Starts or stops a charging session; undefined when no charger has the serial. */
+export type SessionControl = (
+  action: "start" | "stop",
+  serial: string | undefined,
+) => Promise<{ readonly serial: string; readonly action: string; readonly changed: boolean; readonly opMode: number } | undefined>;
 
 export interface ApiFault {
   /**
@@ -118,10 +129,22 @@ export interface EaseeApiServer {
   expireAccessTokens(): void;
   /** Refresh tokens are refused from now on (a refresh answers 400, so clients must log in again). */
   revokeRefreshTokens(): void;
+  /**
+   * What `POST /simulator/devices/{serial}/presence` (body `{"silent": true|false, "cloudReport"?: true}`) does:
+   * set by the simulator; without it the endpoint answers 404. Resolves false for a serial not played.
+   */
+  setPresenceControl(control: PresenceControl | undefined): void;
+  /** What POST /simulator/session does; without one it answers 503. */
+  setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
   close(): Promise<void>;
 }
+
+export type PresenceControl = (serial: string, silent: boolean, options: { cloudReport?: boolean; reason?: string }) => Promise<boolean>;
+
+/** `/simulator/devices/{serial}/presence`: serials are short letters and digits; anything else is not this route. */
+const PRESENCE_PATH = /^\/simulator\/devices\/([A-Za-z0-9]{1,32})\/presence$/;
 
 interface IssuedToken {
   readonly userName: string;
@@ -196,6 +219,7 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
   const requests: RecordedRequest[] = [];
   const faults: { fault: ApiFault; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
+  let sessionControl: SessionControl | undefined;
 
   if (options.declareTopology ?? true) {
     await withAdminChannel(amqpUrl, async (channel) => {
@@ -236,6 +260,8 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     return undefined;
   }
 
+  let presenceControl: PresenceControl | undefined;
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
@@ -244,6 +270,26 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     const record = (status: number, userName?: string): void => {
       requests.push({ method, path, endpoint, status, atMs: Date.now(), ...(userName !== undefined ? { userName } : {}) });
     };
+
+    if (method === "POST" && path.length <= 80) {
+      const match = PRESENCE_PATH.exec(path);
+      if (match) {
+        record(presenceControl === undefined ? 404 : 200);
+        if (presenceControl === undefined) {
+          send(response, 404, { title: "Not Found", status: 404 });
+          return;
+        }
+        const serial = match[1] as string;
+        const silent = body["silent"] === true;
+        const known = await presenceControl(serial, silent, {
+          ...(body["cloudReport"] === true ? { cloudReport: true } : {}),
+          ...(typeof body["reason"] === "string" ? { reason: body["reason"].slice(0, 64) } : {}),
+        });
+        if (!known) send(response, 404, { title: `No simulated device ${serial}`, status: 404 });
+        else send(response, 200, { serial, silent });
+        return;
+      }
+    }
 
     const fault = endpoint === "other" ? undefined : takeFault(endpoint);
     if (fault) {
@@ -340,6 +386,30 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       return;
     }
 
+    if (method === "POST" && path === SESSION_CONTROL_PATH) {
+      const action = body["action"];
+      const serial = typeof body["charger"] === "string" ? body["charger"] : undefined;
+      if (action !== "start" && action !== "stop") {
+        record(400);
+        send(response, 400, { title: 'action must be "start" or "stop"', status: 400 });
+        return;
+      }
+      if (sessionControl === undefined) {
+        record(503);
+        send(response, 503, { title: "No chargers are simulated", status: 503 });
+        return;
+      }
+      const result = await sessionControl(action, serial);
+      if (result === undefined) {
+        record(404);
+        send(response, 404, { title: `No simulated charger ${serial ?? ""}`.trim(), status: 404 });
+        return;
+      }
+      record(200);
+      send(response, 200, result);
+      return;
+    }
+
     record(404);
     send(response, 404, { title: "Not Found", status: 404 });
   }
@@ -396,6 +466,12 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     },
     revokeRefreshTokens() {
       refreshTokens.clear();
+    },
+    setPresenceControl(control) {
+      presenceControl = control;
+    },
+    setSessionControl(control) {
+      sessionControl = control;
     },
     issuedSecrets: () => [...secrets],
     async close() {

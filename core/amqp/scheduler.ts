@@ -12,6 +12,9 @@ export interface Scheduler {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/** The longest delay setTimeout takes (2^31-1 ms, 24.8 days); Node fires longer ones after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export const realScheduler: Scheduler = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
@@ -68,7 +71,10 @@ export class ManualScheduler implements Scheduler {
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const id = this.nextId;
     this.nextId += 1;
-    this.timers.set(id, { at: this.nowMs + Math.max(0, ms), callback });
+    // As Node's setTimeout: a delay above 2^31-1 ms (24.8 days) overflows and fires after 1 ms. Emulated so unit
+    // tests catch a delay that would overflow for real (issue 12).
+    const delayMs = ms > MAX_TIMER_MS ? 1 : Math.max(0, ms);
+    this.timers.set(id, { at: this.nowMs + delayMs, callback });
     return { __timer: true, id } as unknown as TimerHandle;
   }
 
