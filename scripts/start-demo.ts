@@ -120,7 +120,7 @@ function writeUserDir(sim: Simulator, mqtt: { host: string; port: number } | und
 }
 
 async function startSimulatorOnFreePort(): Promise<Simulator> {
-  const options = { amqpUrl, host, operatorId, chargers: 3, startCharging: 1, speed } as const;
+  const options = { amqpUrl, host, operatorId, chargers: 3, equalizers: 1, startCharging: 1, speed } as const;
   try {
     return await startSimulator({ ...options, port: apiPort });
   } catch (error) {

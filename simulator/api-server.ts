@@ -129,12 +129,22 @@ export interface EaseeApiServer {
   expireAccessTokens(): void;
   /** Refresh tokens are refused from now on (a refresh answers 400, so clients must log in again). */
   revokeRefreshTokens(): void;
+  /**
+   * What `POST /simulator/devices/{serial}/presence` (body `{"silent": true|false, "cloudReport"?: true}`) does:
+   * set by the simulator; without it the endpoint answers 404. Resolves false for a serial not played.
+   */
+  setPresenceControl(control: PresenceControl | undefined): void;
   /** What POST /simulator/session does; without one it answers 503. */
   setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
   close(): Promise<void>;
 }
+
+export type PresenceControl = (serial: string, silent: boolean, options: { cloudReport?: boolean; reason?: string }) => Promise<boolean>;
+
+/** `/simulator/devices/{serial}/presence`: serials are short letters and digits; anything else is not this route. */
+const PRESENCE_PATH = /^\/simulator\/devices\/([A-Za-z0-9]{1,32})\/presence$/;
 
 interface IssuedToken {
   readonly userName: string;
@@ -250,6 +260,8 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     return undefined;
   }
 
+  let presenceControl: PresenceControl | undefined;
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
@@ -258,6 +270,26 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     const record = (status: number, userName?: string): void => {
       requests.push({ method, path, endpoint, status, atMs: Date.now(), ...(userName !== undefined ? { userName } : {}) });
     };
+
+    if (method === "POST" && path.length <= 80) {
+      const match = PRESENCE_PATH.exec(path);
+      if (match) {
+        record(presenceControl === undefined ? 404 : 200);
+        if (presenceControl === undefined) {
+          send(response, 404, { title: "Not Found", status: 404 });
+          return;
+        }
+        const serial = match[1] as string;
+        const silent = body["silent"] === true;
+        const known = await presenceControl(serial, silent, {
+          ...(body["cloudReport"] === true ? { cloudReport: true } : {}),
+          ...(typeof body["reason"] === "string" ? { reason: body["reason"].slice(0, 64) } : {}),
+        });
+        if (!known) send(response, 404, { title: `No simulated device ${serial}`, status: 404 });
+        else send(response, 200, { serial, silent });
+        return;
+      }
+    }
 
     const fault = endpoint === "other" ? undefined : takeFault(endpoint);
     if (fault) {
@@ -434,6 +466,9 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     },
     revokeRefreshTokens() {
       refreshTokens.clear();
+    },
+    setPresenceControl(control) {
+      presenceControl = control;
     },
     setSessionControl(control) {
       sessionControl = control;
