@@ -3,7 +3,7 @@
  * This file only wires the pure core (core/observations) to Node-RED: registration, status, input, close.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
-import { realScheduler } from "../core/amqp/scheduler";
+import { realScheduler } from "../core/timing/scheduler";
 import {
   DEFAULT_SILENCE_MINUTES,
   ObservationPipeline,
