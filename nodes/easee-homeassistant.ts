@@ -67,6 +67,7 @@ interface EaseeMsgFields {
   observationId?: unknown;
   label?: unknown;
   device?: unknown;
+  late?: unknown;
 }
 
 /** The serials a remove msg names: a string, a comma-separated string, or an array of strings; undefined = all. */
@@ -247,6 +248,7 @@ const init = (RED: NodeAPI): void => {
         value: msg.payload,
         ...(typeof easee.label === "string" ? { label: easee.label } : {}),
         ...(typeof easee.device === "string" ? { device: easee.device } : {}),
+        ...(easee.late === true ? { late: true } : {}),
       });
       sendAll(send, messages);
       if (bridge.evictions > 0 && !warnedEvictions) {

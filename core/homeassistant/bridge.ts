@@ -69,6 +69,8 @@ export interface ObservationInput {
   readonly label?: string;
   /** `msg.easee.device`: Equalizers (`equalizer`) get no charger controls. */
   readonly device?: string;
+  /** `msg.easee.late`: older than the value already published; Home Assistant keeps the newer one. */
+  readonly late?: boolean;
 }
 
 export interface BridgeOptions extends TopicOptions {
@@ -145,6 +147,9 @@ export class HomeAssistantBridge {
 
   /** Messages for one decoded observation: nothing for unknown ids or observations outside the selection. */
   observe(input: ObservationInput): MqttMessage[] {
+    // A late value (CONTRACT.md) is older than the state already published: publishing it would turn the entity
+    // back in time, so nothing of it is used (not for controls either).
+    if (input.late === true) return [];
     const definition = findObservationById(input.observationId);
     if (definition === undefined) return [];
     const out: MqttMessage[] = [];

@@ -22,6 +22,16 @@ export interface ObservationMsgEasee {
   arrivalTime?: string;
   latencyMs?: number;
   routingKey: string;
+  /** Device time older than the last one seen for this (charger, observation): sent, but not the current value. */
+  late?: true;
+  /** A msg of the `snapshot` input, not a delivery. */
+  snapshot?: true;
+}
+
+/** How a msg relates to the stream: a late delivery, or the answer to a `snapshot` request. */
+export interface ObservationMsgFlags {
+  readonly late?: boolean;
+  readonly snapshot?: boolean;
 }
 
 export interface ObservationMsg {
@@ -52,7 +62,11 @@ export function plainJson(value: unknown): JsonValue {
   }
 }
 
-export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
+export function buildObservationMsg(
+  observation: DecodedObservation,
+  topic: CompiledTopic,
+  flags?: ObservationMsgFlags,
+): ObservationMsg {
   // Built in the contract's key order (routingKey last, after the optional fields); the cast covers the
   // moment before routingKey is set.
   const easee = {
@@ -70,5 +84,7 @@ export function buildObservationMsg(observation: DecodedObservation, topic: Comp
   if (observation.arrivalTime !== undefined) easee.arrivalTime = observation.arrivalTime;
   if (observation.latencyMs !== undefined && Number.isFinite(observation.latencyMs)) easee.latencyMs = observation.latencyMs;
   easee.routingKey = observation.routingKey;
+  if (flags?.late === true) easee.late = true;
+  if (flags?.snapshot === true) easee.snapshot = true;
   return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
 }

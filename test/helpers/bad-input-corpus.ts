@@ -391,3 +391,16 @@ export const HOSTILE_TEXT_SHAPES = {
     ];
   },
 };
+
+/**
+ * Hostile sizes found in the issue 12 review (defect 7): values and ids that are each within the body limit, but
+ * that pile up in memory (the snapshot cache and change tracker counted entries, not bytes) or are longer than
+ * any charger serial.
+ */
+export const HOSTILE_SIZE_SHAPES = {
+  /** `count` distinct chargers, each with a String value of `size` characters. */
+  values: (size: number, count: number): { chargerId: string; value: string }[] =>
+    Array.from({ length: count }, (_, i) => ({ chargerId: `EH${String(i).padStart(6, "0")}`, value: `${i}`.padEnd(size, "v") })),
+  /** Charger ids longer than any serial (a serial is 8 characters). */
+  chargerIds: (): string[] => ["E".repeat(65), "E".repeat(10_000), "E".repeat(200_000)],
+};
