@@ -15,6 +15,7 @@ import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession 
 import type { ConnectionState } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
+import { QUEUE_SHARED_STATUS_KEY } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
@@ -148,6 +149,11 @@ const init = (RED: NodeAPI): void => {
   const tuning = readTestTuning();
   /** By node id, while the node runs. "Test connection" uses a stored password only for exactly these. */
   const deployedAccounts = new Map<string, DeployedAccount>();
+  /**
+   * The config nodes consuming right now, by account (API URL + user name): two of them are two consumers on one
+   * operator queue, and RabbitMQ hands each about half of the stream (issue 12). Each entry re-checks its node.
+   */
+  const consumingByAccount = new Map<string, Map<string, { readonly label: string; readonly recheck: () => void }>>();
 
   const t = translator(RED);
 
@@ -173,6 +179,57 @@ const init = (RED: NodeAPI): void => {
     if (!isProblem(settings)) {
       deployed = { apiUrl: settings.apiUrl, userName: settings.userName };
       deployedAccounts.set(node.id, deployed);
+    }
+
+    // --- the same account consumed by two config nodes: warn in the log and the status -----------------------------
+    const accountKey = deployed ? `${deployed.apiUrl}\n${deployed.userName.toLowerCase()}` : "";
+    const self = { label: def.name ? `"${def.name}" (${node.id})` : node.id, recheck: () => recheckShared() };
+    let consuming = false;
+    /** The other config nodes consuming this account's queue (labels); empty when alone. */
+    let sharedWith = "";
+    /** Subscribers as registered → what the manager holds (their states go through `present`). */
+    const wrappers = new Map<DeliverySubscriber, DeliverySubscriber>();
+
+    function setConsuming(on: boolean): void {
+      if (on === consuming || accountKey === "") return;
+      consuming = on;
+      let peers = consumingByAccount.get(accountKey);
+      if (on) {
+        if (!peers) consumingByAccount.set(accountKey, (peers = new Map()));
+        peers.set(node.id, self);
+      } else if (peers?.get(node.id) === self) {
+        peers.delete(node.id);
+        if (peers.size === 0) consumingByAccount.delete(accountKey);
+      }
+      for (const peer of [...(peers?.values() ?? [])]) if (peer !== self) peer.recheck();
+      recheckShared();
+    }
+
+    function recheckShared(): void {
+      const peers = consuming ? consumingByAccount.get(accountKey) : undefined;
+      const others = [...(peers?.entries() ?? [])].filter(([id]) => id !== node.id).map(([, peer]) => peer.label).join(", ");
+      if (others === sharedWith) return;
+      sharedWith = others;
+      if (others !== "") node.warn(t("easee-config.warn.queue-shared", { names: others }));
+      const state = manager?.state;
+      if (state) for (const wrapped of [...wrappers.values()]) wrapped.onConnectionState?.(state);
+    }
+
+    /** The state subscribers see: "queue shared" (yellow) instead of "connected" while another node consumes too. */
+    function present(state: ConnectionState): ConnectionState {
+      if (sharedWith === "" || state.phase !== "connected" || state.statusKey !== "easee-config.status.connected") return state;
+      return { phase: "connected", statusKey: QUEUE_SHARED_STATUS_KEY, detail: t("easee-config.warn.queue-shared", { names: sharedWith }) };
+    }
+
+    /** The subscriber as the manager sees it: the same handlers (so the same need for a consumer), states presented. */
+    function wrap(subscriber: DeliverySubscriber): DeliverySubscriber {
+      return {
+        id: subscriber.id,
+        ...(subscriber.onObservation ? { onObservation: (observation) => subscriber.onObservation?.(observation) } : {}),
+        ...(subscriber.onDecodeError ? { onDecodeError: (error) => subscriber.onDecodeError?.(error) } : {}),
+        ...(subscriber.onCommandResponse ? { onCommandResponse: (response) => subscriber.onCommandResponse?.(response) } : {}),
+        onConnectionState: (state) => subscriber.onConnectionState?.(present(state)),
+      };
     }
 
     if (isProblem(settings)) {
@@ -204,6 +261,7 @@ const init = (RED: NodeAPI): void => {
           decode: decodeDelivery,
           log,
           onStateChange: (state) => {
+            setConsuming(state.phase === "connected");
             // One log line per change of status, not one per retry: the "connecting" between two attempts that
             // fail the same way is not a change.
             if (state.phase === "connecting") return;
@@ -233,7 +291,9 @@ const init = (RED: NodeAPI): void => {
 
     node.register = (subscriber: DeliverySubscriber): void => {
       if (manager) {
-        manager.register(subscriber);
+        const wrapped = wrap(subscriber);
+        wrappers.set(subscriber, wrapped);
+        manager.register(wrapped);
         return;
       }
       idleSubscribers.set(subscriber.id, subscriber);
@@ -247,7 +307,9 @@ const init = (RED: NodeAPI): void => {
     node.deregister = async (subscriber: DeliverySubscriber): Promise<void> => {
       idleSubscribers.delete(subscriber.id);
       if (!manager) return;
-      await withGuard(manager.deregister(subscriber));
+      const wrapped = wrappers.get(subscriber);
+      wrappers.delete(subscriber);
+      await withGuard(manager.deregister(wrapped ?? subscriber.id));
     };
 
     const commands: CommandContext = { pending: new PendingCommands(), guard: new RateGuard(), ticks: new TicksClock() };
@@ -271,7 +333,7 @@ const init = (RED: NodeAPI): void => {
     };
 
     Object.defineProperty(node, "connectionState", {
-      get: (): ConnectionState => (manager ? manager.state : fixedState),
+      get: (): ConnectionState => (manager ? present(manager.state) : fixedState),
       enumerable: true,
     });
 
@@ -284,6 +346,8 @@ const init = (RED: NodeAPI): void => {
           session?.release(removed === true);
           session = undefined;
           idleSubscribers.clear();
+          wrappers.clear();
+          setConsuming(false);
           if (deployedAccounts.get(node.id) === deployed) deployedAccounts.delete(node.id);
           done();
         });

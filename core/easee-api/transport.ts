@@ -21,6 +21,12 @@ export interface HttpRequest {
 /** Resolves with any HTTP answer; rejects only with EaseeApiError (`unreachable`, `aborted`, `invalid-url`). */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpAnswer>;
 
+/**
+ * The largest answer read from the Easee API. Its answers are a few hundred bytes; anything far bigger is not the
+ * Easee API, and reading it would only cost memory (issue 12).
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
 export interface AxiosTransportOptions {
   /** Normalised API URL (no trailing slash). */
   readonly baseUrl: string;
@@ -57,6 +63,13 @@ export function convertTransportError(error: unknown, baseUrl: string): EaseeApi
   if (code === "ERR_INVALID_URL") {
     return new EaseeApiError("invalid-url", "The API URL is not a valid URL. The usual value is https://api.easee.com.");
   }
+  if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED") {
+    // The only bad response axios reports with validateStatus always true: the answer exceeded maxContentLength.
+    return new EaseeApiError(
+      "unexpected-response",
+      `The API URL answered with more than ${MAX_RESPONSE_BYTES / 1024} KB, not like the Easee API. Check the API URL.`,
+    );
+  }
   let host = baseUrl;
   try {
     host = new URL(baseUrl).host;
@@ -84,6 +97,7 @@ export function createAxiosTransport(options: AxiosTransportOptions): HttpTransp
     timeout: options.timeoutMs,
     // Never follow redirects: a redirect would resend the password or token to wherever it points.
     maxRedirects: 0,
+    maxContentLength: MAX_RESPONSE_BYTES,
     validateStatus: () => true,
     headers: {
       Accept: "application/json",
