@@ -8,7 +8,9 @@
  *
  * Categories: invalid JSON, NaN and Infinity, wrong field types, missing fields, top-level values that are not an
  * object, empty bodies, bodies of 1 MB, binary, unknown routing keys, deep nesting, `__proto__` / `constructor` /
- * `prototype` keys, control characters, and broken bodies with nonsense headers.
+ * `prototype` keys, control characters, broken bodies with nonsense headers, and (issue 12) hostile text: numbers
+ * of thousands of digits ending in a non-digit (a backtracking regex took seconds on them) and charger ids longer
+ * than any serial.
  *
  * `validOddDeliveries` adds the other side: deliveries that look hostile but are valid (a String observation
  * whose JSON text carries `__proto__` and `constructor` keys), which must arrive, unharmed and harmless.
@@ -28,6 +30,7 @@ export const BAD_CATEGORIES = [
   "proto-keys",
   "control-characters",
   "bad-headers",
+  "hostile-text",
 ] as const;
 
 export type BadCategory = (typeof BAD_CATEGORIES)[number];
@@ -266,6 +269,20 @@ const GENERATORS: Record<Exclude<BadCategory, "one-megabyte">, Generator> = {
       JSON.parse(`{"__proto__": "header", "constructor": "x", "ArrivalTime": "${NOW}"}`) as Record<string, unknown>,
     ]) as Record<string, unknown>;
     return { suffix: O, body: pick(random, [`{"Value": "seven"}`, `{"Value": }`, `[]`]), headers };
+  },
+  "hostile-text": (random) => {
+    const length = 2000 + Math.floor(random() * 4000);
+    const digits = "1".repeat(length);
+    const body = pick(random, [
+      `{"dataType": 3, "Value": "${digits}x"}`,
+      `{"DataType": "Double", "Value": "${digits}e"}`,
+      `{"dataType": 4, "Value": ".${digits}x"}`,
+      `{"dataType": 2, "Value": "${digits}"}`,
+      `{"dataType": 5, "Value": "${digits}x,${digits}x"}`,
+      `{"mid": "${"E".repeat(length)}", "id": 120, "value": "7.2"}`,
+      `{"ChargerId": "EH${"1".repeat(70)}", "Value": 7.2}`,
+    ]);
+    return { suffix: O, body };
   },
 };
 
