@@ -364,7 +364,9 @@ export class HomeAssistantBridge {
     const control = findControl(parsed.key);
     const command = control?.command ?? "";
     if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command };
-    if (control === undefined || !this.controls.includes(control)) {
+    // Equalizers have no charger controls: a command topic for one was not announced by this node.
+    const equalizer = (charger?.device ?? deviceKindOf(chargerId)) === "equalizer";
+    if (control === undefined || !this.controls.includes(control) || equalizer) {
       return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command };
     }
     const readings = charger?.controls ?? { circuit: [] };
