@@ -11,6 +11,8 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from "../core/amqp/connection-manager";
 import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
+import { normaliseHubUrl, signalrStreamFor } from "../core/signalr";
+import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
 import type { ConnectionState } from "../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "./shared/config-api";
 import { translator } from "./shared/i18n";
@@ -28,6 +30,8 @@ interface EaseeConfigDef extends NodeDef {
   rejectUnauthorized?: boolean | string;
   heartbeat?: number | string;
   prefetch?: number | string;
+  stream?: string;
+  signalrUrl?: string;
 }
 
 interface EaseeConfigCredentials {
@@ -50,6 +54,10 @@ interface TestTuning {
   connectTimeoutMs?: number;
   closeTimeoutMs?: number;
   apiTimeoutMs?: number;
+  signalrBackoffMinMs?: number;
+  signalrBackoffMaxMs?: number;
+  chargerRefreshMs?: number;
+  signalrStableAfterMs?: number;
 }
 
 function readTestTuning(): TestTuning {
@@ -82,6 +90,8 @@ interface ParsedSettings {
   readonly heartbeatSeconds: number;
   readonly prefetch: number;
   readonly rejectUnauthorized: boolean;
+  readonly stream: StreamKind;
+  readonly signalrUrl: string;
 }
 
 function numberSetting(value: unknown, fallback: number): number {
@@ -126,7 +136,29 @@ function parseSettings(
     };
   }
   const rejectUnauthorized = !(def.rejectUnauthorized === false || def.rejectUnauthorized === "false");
-  return { apiUrl, userName, password, heartbeatSeconds: Math.round(heartbeatSeconds), prefetch, rejectUnauthorized };
+  const stream = parseStreamKind(def.stream);
+  let signalrUrl = DEFAULT_SIGNALR_URL;
+  if (stream === "signalr") {
+    try {
+      signalrUrl = normaliseHubUrl(def.signalrUrl === undefined || def.signalrUrl === "" ? DEFAULT_SIGNALR_URL : def.signalrUrl);
+    } catch (error) {
+      return {
+        statusKey: "easee-config.status.invalid-hub-url",
+        errorKey: "easee-config.errors.invalid-hub-url",
+        params: { reason: error instanceof Error ? error.message : String(error) },
+      };
+    }
+  }
+  return {
+    apiUrl,
+    userName,
+    password,
+    heartbeatSeconds: Math.round(heartbeatSeconds),
+    prefetch,
+    rejectUnauthorized,
+    stream,
+    signalrUrl,
+  };
 }
 
 function isProblem(value: ParsedSettings | ConfigProblem): value is ConfigProblem {
@@ -145,7 +177,7 @@ const init = (RED: NodeAPI): void => {
     const node = this;
     const settings = parseSettings(def, node.credentials);
 
-    let manager: ConnectionManager | undefined;
+    let manager: StreamSource | undefined;
     let session: EaseeSession | undefined;
     let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
     const idleSubscribers = new Map<string, DeliverySubscriber>();
@@ -201,7 +233,21 @@ const init = (RED: NodeAPI): void => {
           ...(tuning.connectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.connectTimeoutMs } : {}),
           ...(tuning.closeTimeoutMs !== undefined ? { closeTimeoutMs: tuning.closeTimeoutMs } : {}),
         };
-        manager = new ConnectionManager(managerOptions);
+        // The stream seam: the AMQP operator queue (integration accounts) or Easee's SignalR hub (any account).
+        // Both hand the same decoded deliveries and connection states to the nodes.
+        manager =
+          settings.stream === "signalr"
+            ? signalrStreamFor(client, {
+                hubUrl: settings.signalrUrl,
+                log,
+                ...(managerOptions.onStateChange ? { onStateChange: managerOptions.onStateChange } : {}),
+                ...(tuning.signalrBackoffMinMs !== undefined || tuning.signalrBackoffMaxMs !== undefined
+                  ? { backoff: { minMs: tuning.signalrBackoffMinMs ?? 2000, maxMs: tuning.signalrBackoffMaxMs ?? 120_000 } }
+                  : {}),
+                ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
+                ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+              })
+            : new ConnectionManager(managerOptions);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const statusKey = error instanceof EaseeApiError ? error.statusKey : "easee-config.status.invalid-settings";
@@ -287,6 +333,7 @@ const init = (RED: NodeAPI): void => {
       if (userName === "") userName = (stored?.username ?? "").trim();
     }
     const apiUrlText = text(body.apiUrl).trim() || DEFAULT_API_URL;
+    const chosen = parseStreamKind(body.stream);
     if (userName === "" || password === "") {
       response.json({ ok: false, code: "missing-credentials", message: t("easee-config.errors.no-credentials") });
       return;
@@ -300,9 +347,42 @@ const init = (RED: NodeAPI): void => {
         ...(tuning.maxLoginsPerHour !== undefined ? { maxLoginsPerHour: tuning.maxLoginsPerHour } : {}),
         ...(tuning.apiTimeoutMs !== undefined ? { timeoutMs: tuning.apiTimeoutMs } : {}),
       });
-      const details = await session.client.getAmqpDetails({ forceRefresh: true, signal: AbortSignal.timeout(30_000) });
+      const signal = AbortSignal.timeout(30_000);
+      // Which stream can this account use? Integration accounts get the AMQP details; personal ones are refused
+      // them (not-integration-account) but can read the SignalR hub: say so, and suggest the right choice.
+      let details;
+      try {
+        details = await session.client.getAmqpDetails({ forceRefresh: true, signal });
+      } catch (error) {
+        if (!(error instanceof EaseeApiError) || error.code !== "not-integration-account") throw error;
+        const chargers = await session.client.getChargers({ signal });
+        const count = chargers.length;
+        if (chosen === "signalr") {
+          response.json({
+            ok: true,
+            code: "personal-account",
+            account: "personal",
+            suggest: "signalr",
+            chargers: count,
+            message: t("easee-config.test.ok-personal", { count }),
+          });
+        } else {
+          response.json({
+            ok: false,
+            code: "not-integration-account",
+            account: "personal",
+            suggest: "signalr",
+            chargers: count,
+            message: t("easee-config.test.result.not-integration-account"),
+          });
+        }
+        return;
+      }
       response.json({
         ok: true,
+        code: "integration-account",
+        account: "integration",
+        suggest: "amqp",
         queueName: details.queueName,
         // The editor words the answer in the user's language from the queue and broker.
         broker: `${details.server}:${details.port}`,

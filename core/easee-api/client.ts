@@ -17,11 +17,13 @@ import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/schedul
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,
+  interpretChargers,
   interpretLogin,
   interpretRefresh,
   normaliseApiUrl,
   notIntegrationAccount,
   type AmqpDetails,
+  type ChargerSummary,
   type HttpAnswer,
   type TokenResponse,
 } from "./responses";
@@ -30,6 +32,7 @@ import { createAxiosTransport, type HttpTransport } from "./transport";
 export const LOGIN_PATH = "/api/accounts/login";
 export const REFRESH_PATH = "/api/accounts/refresh_token";
 export const AMQP_DETAILS_PATH = "/api/streams/amqp/v2";
+export const CHARGERS_PATH = "/api/chargers";
 
 /** At most `max` logins in any rolling `windowMs`. */
 export class LoginBudget {
@@ -202,6 +205,20 @@ export class EaseeApiClient {
     }, options.signal);
   }
 
+  /**
+   * A new access token even when the cached one looks valid: for a caller that was refused with it (the SignalR hub
+   * answers 401 to a token Easee revoked). Refreshes, or logs in again if the refresh is refused.
+   */
+  async renewAccessToken(signal?: AbortSignal): Promise<string> {
+    const state = await this.guard(() => this.ensureToken(true), signal);
+    return state.accessToken;
+  }
+
+  /** The chargers of the account (GET /api/chargers): what the SignalR stream subscribes to. Never cached. */
+  async getChargers(options: { signal?: AbortSignal } = {}): Promise<ChargerSummary[]> {
+    return this.guard(() => this.authorizedGet(CHARGERS_PATH, interpretChargers), options.signal);
+  }
+
   /** Forget the cached AMQP details (the next getAmqpDetails fetches them). */
   invalidateAmqpDetails(): void {
     this.details = undefined;
@@ -362,6 +379,26 @@ export class EaseeApiClient {
       },
       Math.max(1000, inMs),
     );
+  }
+
+  /** A GET with the bearer token; one 401 renews the token (it may have been revoked) and asks again. */
+  private async authorizedGet<T>(
+    path: string,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+  ): Promise<T> {
+    const signal = this.controller.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      const token = await this.ensureToken();
+      const answer = await this.transport({ method: "GET", path, bearer: token.accessToken, signal });
+      const result = interpret(answer, this.scheduler.now());
+      if (result !== "unauthorized") return result;
+      if (attempt > 0) {
+        throw new EaseeApiError("unexpected-response", `Easee refused a fresh access token for ${path} (HTTP 401).`, {
+          httpStatus: 401,
+        });
+      }
+      if (this.token === token) this.token = { ...token, refreshAtMs: 0 };
+    }
   }
 
   private async fetchDetails(): Promise<AmqpDetails> {

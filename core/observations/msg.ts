@@ -21,7 +21,10 @@ export interface ObservationMsgEasee {
   timestamp?: string;
   arrivalTime?: string;
   latencyMs?: number;
-  routingKey: string;
+  /** AMQP only: absent for the SignalR stream. */
+  routingKey?: string;
+  /** SignalR only: a value the hub replayed on subscribe (the charger's last known state), absent otherwise. */
+  replay?: true;
 }
 
 export interface ObservationMsg {
@@ -53,9 +56,8 @@ export function plainJson(value: unknown): JsonValue {
 }
 
 export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
-  // Built in the contract's key order (routingKey last, after the optional fields); the cast covers the
-  // moment before routingKey is set.
-  const easee = {
+  // Built in the contract's key order (routingKey last, after the optional fields).
+  const easee: ObservationMsgEasee = {
     chargerId: observation.chargerId,
     observationId: observation.observationId,
     name: observation.name,
@@ -64,11 +66,12 @@ export function buildObservationMsg(observation: DecodedObservation, topic: Comp
     dataType: observation.dataType,
     unit: observation.unit ?? null,
     category: observation.category ?? null,
-  } as ObservationMsgEasee;
+  };
   if (observation.label !== undefined) easee.label = observation.label;
   if (observation.timestamp !== undefined) easee.timestamp = observation.timestamp;
   if (observation.arrivalTime !== undefined) easee.arrivalTime = observation.arrivalTime;
   if (observation.latencyMs !== undefined && Number.isFinite(observation.latencyMs)) easee.latencyMs = observation.latencyMs;
-  easee.routingKey = observation.routingKey;
+  if (observation.routingKey !== undefined) easee.routingKey = observation.routingKey;
+  if (observation.replay === true) easee.replay = true;
   return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
 }
