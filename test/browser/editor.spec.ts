@@ -374,7 +374,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await editor.showSidebar("debug");
 
         // 1. observations to debug: the imported account gets the simulator's details, tested, then deployed.
-        let ids = await editor.importExample("observations-to-debug");
+        let ids = await editor.importExample("Observations in the Debug sidebar");
         const observations = await nodeOfType(editor, ids, "easee-observations");
         await editor.editNode(observations, "#node-input-topic");
         await editor.openDialog(() => page.click("#node-input-btn-config-edit"), "#node-config-input-username");
@@ -389,10 +389,10 @@ describe("editor in a real browser (headless Chromium)", function () {
         const entry = await editor.waitForDebug("observations", /^easee\/EH\d{6}\/\w+ : msg : Object$/);
         assert.match(entry.text, /easee: object/);
         await expectStatus(editor, observations, /msg\/s|connected/);
-        await editor.screenshot("example-observations-to-debug-deployed");
+        await editor.screenshot("example-observations-deployed");
 
         // 2. snapshot on inject: the account above is kept; the inject asks for the last values.
-        ids = await editor.importExample("snapshot-on-inject");
+        ids = await editor.importExample("Last values on demand");
         await editor.deploy();
         const inject = await nodeOfType(editor, ids, "inject");
         await editor.showFlowOf(inject);
@@ -402,7 +402,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await expectStatus(editor, await nodeOfType(editor, ids, "easee-observations"), /msg\/s|connected/);
 
         // 3. filter to MQTT: published under a topic root of this test.
-        ids = await editor.importExample("filter-to-mqtt");
+        ids = await editor.importExample("Chosen values to MQTT");
         const filtered = await nodeOfType(editor, ids, "easee-observations");
         await editor.editNode(filtered, "#node-input-topic");
         await page.fill("#node-input-topic", `${mark}/{chargerId}/{name}`);
@@ -416,7 +416,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await editor.waitForDebug("passed", /./);
 
         // 4. Home Assistant: discovery under a prefix of this test.
-        ids = await editor.importExample("homeassistant");
+        ids = await editor.importExample("Easee to Home Assistant");
         const ha = await nodeOfType(editor, ids, "easee-homeassistant");
         await editor.editNode(ha, "#node-input-prefix");
         await page.fill("#node-input-prefix", `${mark}/homeassistant`);

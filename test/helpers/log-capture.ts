@@ -215,7 +215,7 @@ export class RuntimeCapture {
     return found;
   }
 
-  /** A one-line account of what was captured, for test output and the README. */
+  /** A one-line account of what was captured, for test output and docs/reliability.md. */
   summary(): string {
     return `${this.lines.length + this.droppedLines} log lines, ${this.metricCount} metric/audit records, ${this.statuses.length} statuses, ${this.msgCount} msgs (${this.errorMsgCount} with msg.error), checked against ${this.secrets().length} secrets`;
   }

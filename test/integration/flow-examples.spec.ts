@@ -22,13 +22,13 @@ function examplesDir(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     const candidate = path.join(dir, "examples");
-    if (fs.existsSync(path.join(candidate, "observations-to-debug.json"))) return candidate;
+    if (fs.existsSync(path.join(candidate, "Observations in the Debug sidebar.json"))) return candidate;
     dir = path.dirname(dir);
   }
   throw new Error("examples/ not found");
 }
 
-const EXAMPLES = ["observations-to-debug", "filter-to-mqtt", "snapshot-on-inject"];
+const EXAMPLES = ["Observations in the Debug sidebar", "Chosen values to MQTT", "Last values on demand"];
 const OUR_TYPES = new Set(["easee-config", "easee-observations", "easee-filter"]);
 const CORE_TYPES = new Set(["tab", "comment", "debug", "inject", "catch", "mqtt out", "mqtt-broker"]);
 
@@ -40,8 +40,8 @@ describe("flow: examples", function () {
   this.timeout(30000);
 
   describe("import as they are", () => {
-    it("every example is listed (examples/*.json beside homeassistant)", () => {
-      const files = fs.readdirSync(examplesDir()).filter((f) => f.endsWith(".json") && !f.includes("homeassistant"));
+    it("every example is listed (examples/*.json beside the Home Assistant one)", () => {
+      const files = fs.readdirSync(examplesDir()).filter((f) => f.endsWith(".json") && !f.includes("Home Assistant"));
       assert.deepEqual(files.sort(), EXAMPLES.map((e) => `${e}.json`).sort());
     });
 
@@ -86,7 +86,7 @@ describe("flow: examples", function () {
     }
 
     it("the examples share one Easee account node (same id and settings), so importing several adds it once", () => {
-      const configs = [...EXAMPLES, "homeassistant"]
+      const configs = [...EXAMPLES, "Easee to Home Assistant"]
         .filter((name) => fs.existsSync(path.join(examplesDir(), `${name}.json`)))
         .map((name) => readExample(name).find((node) => node.type === "easee-config"));
       for (const config of configs) assert.deepEqual(config, configs[0]);
@@ -139,8 +139,8 @@ describe("flow: examples", function () {
         headers: { ArrivalTime: new Date().toISOString() },
       });
 
-    it("observations-to-debug: observations and decode errors reach their debug nodes", async () => {
-      const flow = await deploy("observations-to-debug");
+    it("Observations in the Debug sidebar: observations and decode errors reach their debug nodes", async () => {
+      const flow = await deploy("Observations in the Debug sidebar");
       const observations = new Inbox(idOf(flow, "helper", "observations"));
       const errors = new Inbox(idOf(flow, "helper", "decode errors"));
       publish("EH000001", 120, 3.5);
@@ -158,11 +158,11 @@ describe("flow: examples", function () {
       assert.equal(error?.payload, "not json");
     });
 
-    it("filter-to-mqtt: the chosen observations reach the MQTT broker, on change only", async () => {
+    it("Chosen values to MQTT: the chosen observations reach the MQTT broker, on change only", async () => {
       const serial = `EHX${Date.now().toString(36).toUpperCase()}${process.pid}`;
       recorder = await MqttRecorder.connect();
       await recorder.subscribe(`easee/${serial}/#`);
-      const flow = await deploy("filter-to-mqtt");
+      const flow = await deploy("Chosen values to MQTT");
       await nextCall(idOf(flow, "mqtt out"), "status", (args) => callText(args) === "node-red:common.status.connected", 10000);
       const passed = new Inbox(idOf(flow, "helper", "passed"));
       publish(serial, 109, 3);
@@ -187,8 +187,8 @@ describe("flow: examples", function () {
       );
     });
 
-    it("snapshot-on-inject: the inject button sends the last value of every observation", async () => {
-      const flow = await deploy("snapshot-on-inject");
+    it("Last values on demand: the inject button sends the last value of every observation", async () => {
+      const flow = await deploy("Last values on demand");
       const debug = new Inbox(idOf(flow, "helper", "observations"));
       publish("EH000001", 120, 1);
       publish("EH000001", 120, 2);

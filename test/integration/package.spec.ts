@@ -55,7 +55,8 @@ describe("the npm package in a real Node-RED", function () {
     fs.rmSync(workDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(userDir, "node_modules", "node-red-contrib-easee-amqp"), { recursive: true });
     const packed = JSON.parse(
-      execFileSync("npm", ["pack", "--json", "--pack-destination", workDir], { cwd: repoRoot, encoding: "utf8" }),
+      // --ignore-scripts: prepack would rebuild dist/, which this very test runs from; `npm test` has just built it.
+      execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", workDir], { cwd: repoRoot, encoding: "utf8" }),
     ) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const [tarball] = packed;
     assert.ok(tarball, "npm pack produced no tarball");
@@ -92,6 +93,53 @@ describe("the npm package in a real Node-RED", function () {
     assert.ok(packedFiles.includes("dist/nodes/icons/easee.svg"));
     assert.ok(packedFiles.some((file) => file.startsWith("examples/") && file.endsWith(".json")));
     assert.ok(!packedFiles.some((file) => file.startsWith("dist/test/")), "tests must not be shipped");
+  });
+
+  it("ships exactly the runtime, the simulator, the examples and the docs: nothing of the repository besides", () => {
+    const topLevel = [...new Set(packedFiles.map((file) => (file.startsWith("dist/") ? file.split("/").slice(0, 2).join("/") : file.split("/")[0])))].sort();
+    assert.deepEqual(topLevel, [
+      "CHANGELOG.md",
+      "LICENSE",
+      "README.md",
+      "dist/core",
+      "dist/nodes",
+      "dist/simulator",
+      "docs",
+      "examples",
+      "package.json",
+    ]);
+    // Every docs page the README links to travels with it (npm shows the README; its links must not dangle).
+    const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    for (const [, page] of readme.matchAll(/\]\((docs\/[^)#\s]+)/g)) assert.ok(packedFiles.includes(page), `${page} missing from the package`);
+    assert.ok(!packedFiles.some((file) => file.endsWith(".ts") && !file.endsWith(".d.ts")), "TypeScript sources must not be shipped");
+  });
+
+  it("is a library too: the decoder, the catalogue and the simulator, with their types, as package.json exports them", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+      main: string;
+      types: string;
+      bin: Record<string, string>;
+      exports: Record<string, string | { types: string; default: string }>;
+    };
+    assert.ok(packedFiles.includes(manifest.main), `main ${manifest.main} is not in the package`);
+    assert.ok(packedFiles.includes(manifest.types), `types ${manifest.types} is not in the package`);
+    for (const bin of Object.values(manifest.bin)) assert.ok(packedFiles.includes(bin.replace(/^\.\//, "")), `bin ${bin} missing`);
+    for (const [entry, target] of Object.entries(manifest.exports)) {
+      if (typeof target === "string") continue;
+      assert.ok(packedFiles.includes(target.default.replace(/^\.\//, "")), `${entry}: ${target.default} missing`);
+      assert.ok(packedFiles.includes(target.types.replace(/^\.\//, "")), `${entry}: ${target.types} missing`);
+    }
+    // Resolved from the user directory, as another project that installed the package would.
+    const resolveFrom = (request: string): string => require.resolve(request, { paths: [userDir] });
+    const library = require(resolveFrom("node-red-contrib-easee-amqp")) as typeof import("../../core");
+    const decoded = library.decodeDelivery({ routingKey: "EH123456.O.120", body: Buffer.from('{"Timestamp":"2026-01-05T10:00:00Z","Value":7.2}') });
+    assert.equal(decoded.kind, "observation");
+    assert.equal(library.findObservationByName("TotalPower")?.unit, "kW");
+    const catalogue = require(resolveFrom("node-red-contrib-easee-amqp/catalogue")) as typeof import("../../core/catalogue");
+    assert.equal(catalogue.OBSERVATIONS.length, library.OBSERVATIONS.length);
+    const simulator = require(resolveFrom("node-red-contrib-easee-amqp/simulator")) as typeof import("../../simulator");
+    assert.equal(typeof simulator.startSimulator, "function");
+    assert.ok(resolveFrom("node-red-contrib-easee-amqp/decode").endsWith(path.join("dist", "core", "decode", "index.js")));
   });
 
   it("loads all four node types without an error", async () => {

@@ -11,7 +11,7 @@
  * Everything the runtime logs, every status and every msg is captured (test/helpers/log-capture.ts); the last test
  * checks that no password, token or fetched AMQP password appears in any of it.
  *
- * Figures are printed and written to .test-artifacts/reliability/figures.json (README "Reliability" section).
+ * Figures are printed and written to .test-artifacts/reliability/figures.json (docs/reliability.md).
  */
 import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
@@ -62,7 +62,7 @@ const STATUS = {
   rateLimited: "easee-config.status.rate-limited",
 };
 
-/** What the runs measured, for the README. */
+/** What the runs measured, for docs/reliability.md. */
 const figures: Record<string, unknown> = {};
 
 function record(name: string, value: unknown): void {
@@ -725,7 +725,7 @@ describe("reliability: real faults with RabbitMQ, the Easee API and a Node-RED r
         const deployedAt = Date.now();
         const sentBefore = stream.sent;
         // Like a click on Deploy: from a timer, never from inside a msg delivery. (Node-RED drops msgs still
-        // queued for a node it stops; a deploy started in the middle of a burst would lose those. See README.)
+        // queued for a node it stops; a deploy started in the middle of a burst would lose those. See docs/reliability.md.)
         await new Promise((resolve) => setTimeout(resolve, 1));
         await deploy(type, options);
         // Msgs flow between deploys: wait for the connection, for everything published before this deploy and a

@@ -1,5 +1,5 @@
 /**
- * examples/homeassistant.json deploys on the real runtime as a user imports it: every node is created, the
+ * examples/"Easee to Home Assistant.json" deploys on the real runtime as a user imports it: every node is created, the
  * home assistant node is wired to mqtt out and fed by observations, the birth message and the remove button.
  */
 import assert from "node:assert/strict";
@@ -13,9 +13,9 @@ import { clearRetained, coreMqttNodes } from "../helpers/mqtt";
 import { helper, startServer, stopServer } from "../helpers/node-red";
 
 // The compiled spec runs from <build>/test/nodes/; the example stays at the package root.
-const EXAMPLE = path.join(__dirname, "..", "..", "..", "examples", "homeassistant.json");
+const EXAMPLE = path.join(__dirname, "..", "..", "..", "examples", "Easee to Home Assistant.json");
 
-describe("examples/homeassistant.json", function () {
+describe("example: Easee to Home Assistant", function () {
   // The broker node's Close message is published on the shared Mosquitto: give it a topic of this run only.
   const closeTopic = `ha-example-${process.pid}-${Date.now()}/bridge/availability`;
 

@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NODE_TYPES, REPO_ROOT } from "./harness";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+/** Every node type the package registers with Node-RED. */
+const NODE_TYPES = Object.keys(
+  (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes,
+);
 
 const LOCALES = path.join(REPO_ROOT, "locales");
 const TRANSLATIONS = ["de", "nb"] as const;
