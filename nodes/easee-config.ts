@@ -9,12 +9,13 @@
 import type { Request, Response } from "express";
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from "../core/amqp/connection-manager";
+import { CommandSendError, PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../core/command";
 import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
 import { normaliseHubUrl, signalrStreamFor } from "../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
 import type { ConnectionState } from "../core/types";
-import type { DeliverySubscriber, EaseeConfigNode } from "./shared/config-api";
+import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
 
 const DEFAULT_API_URL = "https://api.easee.com";
@@ -277,12 +278,33 @@ const init = (RED: NodeAPI): void => {
       await withGuard(manager.deregister(subscriber));
     };
 
+    const commands: CommandContext = { pending: new PendingCommands(), guard: new RateGuard(), ticks: new TicksClock() };
+    Object.defineProperty(node, "commands", { value: commands, enumerable: true });
+
+    node.sendCommand = async (command: EncodedCommand, options: SendCommandOptions): Promise<void> => {
+      if (!manager) {
+        throw new CommandSendError("closed", fixedState.detail ?? "the easee-config node is not usable", {
+          reason: fixedState.detail ?? "",
+        });
+      }
+      await manager.publishCommand(
+        {
+          routingKey: command.routingKey,
+          body: command.body,
+          contentType: command.contentType,
+          expiresAtMs: command.expiresAtMs,
+        },
+        options,
+      );
+    };
+
     Object.defineProperty(node, "connectionState", {
       get: (): ConnectionState => (manager ? manager.state : fixedState),
       enumerable: true,
     });
 
     node.on("close", (removed: boolean, done: () => void) => {
+      commands.pending.clear();
       const closing = manager ? withGuard(manager.close()) : Promise.resolve();
       closing
         .catch((error: unknown) => node.warn(error instanceof Error ? error.message : String(error)))

@@ -27,28 +27,6 @@ interface EaseeFilterDef extends NodeDef {
 /** Served to the edit dialog for suggestions and validation as the user types. */
 const CATALOGUE_PATH = "/easee/catalogue";
 
-/**
- * A rules value the editor never writes: not a list (no `token`), or a rule whose ids are neither text nor a
- * number (`token`: a short rendering of them). Undefined when the shape is fine.
- */
-function ruleShapeProblem(rules: unknown): { rule: number; token?: string } | undefined {
-  if (rules === undefined) return undefined;
-  if (!Array.isArray(rules)) return { rule: 0 };
-  for (let i = 0; i < rules.length; i++) {
-    const rule: unknown = rules[i];
-    const ids = rule !== null && typeof rule === "object" && !Array.isArray(rule) ? (rule as { ids?: unknown }).ids : rule;
-    if (ids === undefined || ids === null || typeof ids === "string" || typeof ids === "number") continue;
-    let token: string;
-    try {
-      token = JSON.stringify(ids) ?? String(ids);
-    } catch {
-      token = Object.prototype.toString.call(ids);
-    }
-    return { rule: i, token: token.length > 60 ? `${token.slice(0, 57)}…` : token };
-  }
-  return undefined;
-}
-
 const init = (RED: NodeAPI): void => {
   const t = translator(RED);
 
@@ -57,28 +35,15 @@ const init = (RED: NodeAPI): void => {
     const node = this;
 
     const compiled = compileFilter(def, catalogueNameLookup);
-    // Rules that are not a list, or ids that are neither text nor a number (hand-edited or imported flows), would
-    // otherwise become empty rules that silently pass nothing.
-    const shape = ruleShapeProblem(def.rules);
-    if (!compiled.ok || shape !== undefined) {
+    if (!compiled.ok) {
       // A plain key: the editor translates it in the user's language.
       node.status({ fill: "red", shape: "ring", text: "easee-filter.status.invalidRules" });
-      let rule = 0;
-      let reason: string;
-      if (shape !== undefined) {
-        rule = shape.rule;
-        reason = shape.token === undefined ? t("easee-filter.errors.noRules") : t("easee-filter.errors.badToken", { token: shape.token });
-      } else if (!compiled.ok) {
-        // The reason in the user's language where the catalogue has it, else the core's plain English.
-        const kindKey = `easee-filter.errors.${compiled.error.kind}`;
-        const token = compiled.error.token;
-        const fixed = token.split("-").map((part) => part.trim()).reverse().join("-");
-        const translated = t(kindKey, { token, fixed });
-        rule = compiled.rule;
-        reason = translated === kindKey ? compiled.error.message : translated;
-      } else {
-        reason = "";
-      }
+      const [problem] = compiled.problems;
+      const rule = problem?.rule ?? 0;
+      // The reason in the user's language where the catalogue has it, else the core's plain English.
+      const kindKey = `easee-filter.errors.${problem?.kind ?? "noRules"}`;
+      const translated = t(kindKey, problem?.params);
+      const reason = translated === kindKey ? (problem?.message ?? "") : translated;
       node.error(t("easee-filter.errors.invalidRule", { rule: rule + 1, reason }));
       // Like the core switch node with a broken rule: the node stays deployed (so the flow deploys) and passes nothing.
       node.on("input", (_msg, _send, done) => done());

@@ -1,6 +1,8 @@
 /**
  * `easee-homeassistant`: turns observation msgs into msgs for Node-RED's `mqtt out` node that make every charger
- * appear in Home Assistant through MQTT discovery (retained configs, states, availability).
+ * appear in Home Assistant through MQTT discovery (retained configs, states, availability), and, with controls on,
+ * turns Home Assistant's commands (from an `mqtt in` on the command topics) into msgs for `easee-command` on a second
+ * output; the command node's answers, fed back in, update the last-command sensor.
  * This file only wires the pure core (core/homeassistant) to Node-RED.
  */
 import * as fs from "fs";
@@ -11,13 +13,16 @@ import {
   HomeAssistantBridge,
   cleanBase,
   createSelection,
+  readCommandAnswer,
+  type CommandProblem,
+  type CommandRequest,
   type MqttMessage,
   type OriginInfo,
 } from "../core/homeassistant";
 import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
-import { translator } from "./shared/i18n";
+import { translator, type Translate } from "./shared/i18n";
 
 interface EaseeHomeAssistantDef extends NodeDef {
   /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
@@ -30,6 +35,15 @@ interface EaseeHomeAssistantDef extends NodeDef {
   observations?: string;
   /** Retain state messages (configs and availability are always retained). */
   retain?: boolean | string;
+  /**
+   * Announce controls and turn their commands into msgs for easee-command. The editor ticks it for new nodes;
+   * a node saved before controls existed has no such property and stays read-only, as it was.
+   */
+  controls?: boolean | string;
+  /** With controls: a reboot button (off unless ticked). */
+  reboot?: boolean | string;
+  /** With controls: the 1/3 phases select (acts on the whole circuit; off unless ticked). */
+  phases?: boolean | string;
 }
 
 const DEFAULT_PREFIX = "homeassistant";
@@ -51,6 +65,7 @@ interface EaseeMsgFields {
   chargerId?: unknown;
   observationId?: unknown;
   label?: unknown;
+  device?: unknown;
 }
 
 /** The serials a remove msg names: a string, a comma-separated string, or an array of strings; undefined = all. */
@@ -58,6 +73,27 @@ function serialsOf(payload: unknown): string[] | undefined {
   const list = Array.isArray(payload) ? payload : typeof payload === "string" ? payload.split(",") : [];
   const serials = list.filter((item): item is string => typeof item === "string").map((item) => item.trim()).filter((item) => item !== "");
   return serials.length > 0 ? serials : undefined;
+}
+
+/** The user-facing sentence for a command Home Assistant sent that cannot become a command msg. */
+function problemText(t: Translate, problem: CommandProblem): string {
+  switch (problem.code) {
+    case "controlsOff":
+      return t("easee-homeassistant.errors.controlsOff");
+    case "unknownControl":
+      return t("easee-homeassistant.errors.unknownControl", { control: problem.control });
+    case "badPayload":
+      return t("easee-homeassistant.errors.badPayload", { control: problem.control, expected: problem.expected });
+    case "outOfRange":
+      return t("easee-homeassistant.errors.outOfRange", { control: problem.control, value: problem.value, min: problem.min, max: problem.max });
+    case "phaseCurrentUnknown":
+      return t("easee-homeassistant.errors.phaseCurrentUnknown");
+  }
+}
+
+/** The msg for easee-command's input (CONTRACT.md "Node easee-command"). */
+function commandMsg(request: CommandRequest): NodeMessage {
+  return { topic: request.topic, chargerId: request.chargerId, payload: { ...request.payload } } as NodeMessage;
 }
 
 const init = (RED: NodeAPI): void => {
@@ -86,6 +122,7 @@ const init = (RED: NodeAPI): void => {
       retain: flag(def.retain, true),
       maxChargers: DEFAULT_MAX_CHARGERS,
       origin,
+      controls: { enabled: flag(def.controls, false), reboot: flag(def.reboot, false), phases: flag(def.phases, false) },
     });
 
     let lastStatus = "";
@@ -116,7 +153,7 @@ const init = (RED: NodeAPI): void => {
       return messages.map((message) => ({ topic: message.topic, payload: message.payload, retain: message.retain, qos: message.qos }));
     }
 
-    /** All on the one output, in order: mqtt out publishes each msg as it comes. */
+    /** All on output 1, in order: mqtt out publishes each msg as it comes. Output 2 carries only command msgs. */
     function sendAll(send: (msgs: NodeMessage[][]) => void, messages: readonly MqttMessage[]): void {
       if (messages.length > 0) send([toMsgs(messages)]);
     }
@@ -166,6 +203,31 @@ const init = (RED: NodeAPI): void => {
         return;
       }
 
+      // easee-command's answer (output 1 or 2), or its error passed on by a Catch node: the last-command sensor.
+      const report = readCommandAnswer(msg);
+      if (report !== undefined) {
+        sendAll(send, bridge.reportCommand(report));
+        done();
+        return;
+      }
+
+      // Home Assistant's command for a control, from an `mqtt in` on <stateTopic>/+/+/set.
+      const handled = bridge.command(topic, msg.payload);
+      if (handled !== undefined) {
+        if (handled.ok) {
+          send([handled.messages.length > 0 ? toMsgs(handled.messages) : null, commandMsg(handled.request)]);
+        } else {
+          const text = problemText(t, handled.problem);
+          sendAll(
+            send,
+            bridge.reportCommand({ chargerId: handled.chargerId, outcome: "failed", command: handled.command, error: text, at: new Date().toISOString() }),
+          );
+          node.error(text, msg);
+        }
+        done();
+        return;
+      }
+
       const easee = (msg as { easee?: EaseeMsgFields }).easee;
       if (easee === null || typeof easee !== "object" || typeof easee.chargerId !== "string" || easee.chargerId === "" || typeof easee.observationId !== "number") {
         node.error(t("easee-homeassistant.errors.notObservation"), msg);
@@ -177,6 +239,7 @@ const init = (RED: NodeAPI): void => {
         observationId: easee.observationId,
         value: msg.payload,
         ...(typeof easee.label === "string" ? { label: easee.label } : {}),
+        ...(typeof easee.device === "string" ? { device: easee.device } : {}),
       });
       sendAll(send, messages);
       if (bridge.evictions > 0 && !warnedEvictions) {

@@ -14,6 +14,9 @@ export const OBS = {
   CircuitMaxCurrentP1: 22,
   CircuitMaxCurrentP2: 23,
   CircuitMaxCurrentP3: 24,
+  MaxCurrentOfflineFallback_P1: 50,
+  MaxCurrentOfflineFallback_P2: 51,
+  MaxCurrentOfflineFallback_P3: 52,
   LockCablePermanently: 30,
   IsEnabled: 31,
   PhaseMode: 38,
@@ -85,9 +88,11 @@ export const VALID_OP_MODE_TRANSITIONS: ReadonlyArray<readonly [number, number]>
   [0, 4],
 ];
 
-/** Command ids the charger understands (protocol-notes §2). */
+/** Command ids the charger understands (protocol-notes §2; the same table as core/command/table.ts). */
 export const COMMAND = {
   Reboot: 1,
+  UpgradeFirmware: 4,
+  OverrideSchedule: 63,
   SetSmartCharging: 11,
   SetDynamicCurrentOfflineFallback: 21,
   SetDynamicCircuitCurrent: 22,
@@ -208,6 +213,8 @@ export class ChargerModel {
   private enabled = true;
   private smartCharging = false;
   private lockCablePermanently = false;
+  private offlineFallback: [number, number, number] = [6, 6, 6];
+  private scheduleOverridden = false;
   /** Wall-clock expiry of a dynamic limit set with a TTL, and the value to fall back to. */
   private dynamicChargerExpiry: { atWallMs: number; fallback: number } | undefined;
   private dynamicCircuitExpiry: { atWallMs: number; fallback: [number, number, number] } | undefined;
@@ -283,6 +290,31 @@ export class ChargerModel {
 
   get opMode(): number {
     return Number(this.lastSent.get(OBS.ChargerOpMode) ?? this.opModeOfStage());
+  }
+
+  /** The settings commands change, for tests and the CLI. */
+  get settings(): {
+    readonly enabled: boolean;
+    readonly dynamicChargerCurrent: number;
+    readonly dynamicCircuitCurrent: readonly number[];
+    readonly circuitMaxCurrent: readonly number[];
+    readonly maxChargerCurrent: number;
+    readonly offlineFallback: readonly number[];
+    readonly smartCharging: boolean;
+    readonly lockCablePermanently: boolean;
+    readonly scheduleOverridden: boolean;
+  } {
+    return {
+      enabled: this.enabled,
+      dynamicChargerCurrent: this.dynamicChargerCurrent,
+      dynamicCircuitCurrent: [...this.dynamicCircuit],
+      circuitMaxCurrent: [...this.circuitMax],
+      maxChargerCurrent: this.maxChargerCurrent,
+      offlineFallback: [...this.offlineFallback],
+      smartCharging: this.smartCharging,
+      lockCablePermanently: this.lockCablePermanently,
+      scheduleOverridden: this.scheduleOverridden,
+    };
   }
 
   get rebooting(): boolean {
@@ -404,6 +436,14 @@ export class ChargerModel {
         const p = [parseNumber(args.get(1)), parseNumber(args.get(2)), parseNumber(args.get(3))];
         const ttl = ttlMs(4);
         if (p.some((v) => v === undefined || v < 0 || v > 80) || ttl === null) return reject(RESULT_CODE.InvalidArguments, "CurrentP1-P3 must be 0-80 A");
+        // Like a real charger: a dynamic limit may not exceed the circuit's (permanent) maximum.
+        const over = p.findIndex((v, i) => (v as number) > this.circuitMax[i as 0 | 1 | 2]);
+        if (over >= 0) {
+          return reject(
+            RESULT_CODE.InvalidArguments,
+            `CurrentP${over + 1} ${p[over] as number} A is above the circuit's maximum of ${this.circuitMax[over as 0 | 1 | 2]} A`,
+          );
+        }
         const previous = this.dynamicCircuitExpiry?.fallback ?? [...this.dynamicCircuit];
         this.dynamicCircuit = [p[0] as number, p[1] as number, p[2] as number];
         this.dynamicCircuitExpiry = ttl === undefined ? undefined : { atWallMs: wallNowMs + ttl, fallback: previous as [number, number, number] };
@@ -427,6 +467,24 @@ export class ChargerModel {
           this.report(OBS.CircuitMaxCurrentP3, this.circuitMax[2]),
         );
         return accept(`max circuit current ${this.circuitMax.join("/")} A`);
+      }
+      case COMMAND.SetDynamicCurrentOfflineFallback: {
+        const p = [parseNumber(args.get(1)), parseNumber(args.get(2)), parseNumber(args.get(3))];
+        if (p.some((v) => v === undefined || v < 0 || v > 80)) return reject(RESULT_CODE.InvalidArguments, "MaxDynamicCurrentP1-P3 must be 0-80 A");
+        this.offlineFallback = [p[0] as number, p[1] as number, p[2] as number];
+        out.push(
+          this.report(OBS.MaxCurrentOfflineFallback_P1, this.offlineFallback[0]),
+          this.report(OBS.MaxCurrentOfflineFallback_P2, this.offlineFallback[1]),
+          this.report(OBS.MaxCurrentOfflineFallback_P3, this.offlineFallback[2]),
+        );
+        return accept(`offline fallback current ${this.offlineFallback.join("/")} A`);
+      }
+      case COMMAND.OverrideSchedule: {
+        this.scheduleOverridden = this.car !== undefined;
+        return accept(this.car ? "schedule overridden for this session" : "no car connected: nothing to override");
+      }
+      case COMMAND.UpgradeFirmware: {
+        return accept("already on the newest firmware");
       }
       case COMMAND.SetEnabled: {
         const enabled = parseBool(args.get(1));

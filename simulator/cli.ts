@@ -24,6 +24,7 @@ Options:
   --duration <s>       ... for s seconds (default 10)
   --backlog <m>        load mode: publish a backlog of m messages as fast as the broker takes them
   --live               in load mode, play the chargers as well
+  --no-answer          take commands but never answer them (a charger that lost its connection)
   --help               show this text
 
 Load mode publishes, prints the confirmed count and rate, and keeps the API running so a
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
         duration: { type: "string" },
         backlog: { type: "string" },
         live: { type: "boolean" },
+        "no-answer": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
       host: v.host ?? "127.0.0.1",
       port,
       operatorId: v["operator-id"] ?? "1000",
+      answerCommands: v["no-answer"] !== true,
       chargers,
       shape,
       arrivalTimeFormat: arrival === "epoch-ms" ? "epochMs" : "iso",

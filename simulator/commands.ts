@@ -37,6 +37,8 @@ export interface CommandSideOptions {
   /** Told about every command handled (after its response is published). */
   readonly onCommand?: (event: CommandEvent) => void;
   readonly onError?: (error: Error) => void;
+  /** Answer commands (default true); false: take them and stay silent, like a charger that lost its connection. */
+  readonly answer?: boolean;
 }
 
 function parseBody(content: Buffer): CommandBody | undefined {
@@ -66,9 +68,26 @@ export class CommandSide {
   );
   private handledCount = 0;
   private ignoredCount = 0;
+  private unansweredCount = 0;
+  private answering: boolean;
 
   private constructor(options: CommandSideOptions) {
     this.options = options;
+    this.answering = options.answer ?? true;
+  }
+
+  /** From now on answer commands (true) or swallow them without effect or response (false). */
+  setAnswering(answer: boolean): void {
+    this.answering = answer;
+  }
+
+  get isAnswering(): boolean {
+    return this.answering;
+  }
+
+  /** Commands taken while not answering. */
+  get unanswered(): number {
+    return this.unansweredCount;
   }
 
   static async start(options: CommandSideOptions): Promise<CommandSide> {
@@ -143,6 +162,11 @@ export class CommandSide {
     const ticks = match[3] as string;
     const charger = publisher.charger(chargerId);
     const body = parseBody(message.content);
+    if (!this.answering) {
+      this.unansweredCount++;
+      this.options.onCommand?.({ chargerId, commandId, ticks, body });
+      return;
+    }
     if (!charger) {
       this.ignoredCount++;
       this.options.onCommand?.({ chargerId, commandId, ticks, body });

@@ -62,6 +62,8 @@ export interface SimulatorOptions {
   readonly live?: boolean;
   /** Consume and answer commands. Default true. */
   readonly commands?: boolean;
+  /** Answer commands (default true); `simulator.commands.setAnswering()` changes it later. */
+  readonly answerCommands?: boolean;
   /** Told about each command handled. */
   readonly onCommand?: (event: CommandEvent) => void;
   /** Errors that are not tied to a call (broker gone, a failed tick). Default: written to stderr. */
@@ -145,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         onError,
         ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
         ...(options.onCommand !== undefined ? { onCommand: options.onCommand } : {}),
+        ...(options.answerCommands !== undefined ? { answer: options.answerCommands } : {}),
       });
     }
     if (options.live ?? true) await publisher.start();

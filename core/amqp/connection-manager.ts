@@ -23,7 +23,9 @@ import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
+import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "./backoff";
+import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
 import { delay, realScheduler, type Scheduler } from "./scheduler";
 
 /** The parts of an amqplib message the manager reads. */
@@ -61,6 +63,8 @@ export interface ChannelLike extends Emitter {
 /** The parts of an amqplib ChannelModel (connection) the manager uses. */
 export interface ConnectionLike extends Emitter {
   createChannel(): Promise<ChannelLike>;
+  /** For publishing commands (publisher confirms); absent on fakes that never publish. */
+  createConfirmChannel?(): Promise<ConfirmChannelLike>;
   close(): Promise<void>;
 }
 
@@ -215,6 +219,10 @@ export class ConnectionManager {
   private ackChannel: ChannelLike | undefined;
   private ackMessage: DeliveryLike | undefined;
   private ackCount = 0;
+  /** Commands: the details of the live connection (exchangeName), callers waiting for one, the confirm channel. */
+  private liveDetails: AmqpDetails | undefined;
+  private readonly upWaiters = new Set<() => void>();
+  private readonly publisher: ConfirmPublisher;
 
   constructor(options: ConnectionManagerOptions) {
     if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
@@ -227,6 +235,7 @@ export class ConnectionManager {
     this.connectFn = options.connect ?? amqplibConnect;
     this.decode = options.decode ?? decodeDelivery;
     this.log = options.log ?? (() => undefined);
+    this.publisher = new ConfirmPublisher(this.scheduler, (level, message) => this.log(level, message));
   }
 
   get state(): ConnectionState {
@@ -272,7 +281,61 @@ export class ConnectionManager {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    this.wakeUpWaiters();
     await this.stop();
+  }
+
+  /**
+   * Publishes a command to the details' command exchange on a confirm channel of THIS connection (never a second
+   * connection). While the connection is down it waits for it, at most `timeoutMs` in all; resolves when the broker
+   * confirmed the publish, else rejects with a CommandSendError in plain words. The consumer must be running
+   * (someone registered), as the response arrives on the operator queue.
+   */
+  async publishCommand(
+    request: PublishRequest,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<void> {
+    const deadline = this.scheduler.now() + options.timeoutMs;
+    for (;;) {
+      if (options.signal?.aborted) throw new CommandSendError("closed", "the command was withdrawn (its node closed)");
+      if (this.closed || this.subscribers.size === 0) {
+        throw new CommandSendError("closed", "the easee-config node is not connected (closing or not in use)");
+      }
+      const connection = this.connection;
+      const details = this.liveDetails;
+      const left = deadline - this.scheduler.now();
+      if (connection && details && this.channel) {
+        await this.publisher.publish(connection, details.exchangeName, request, Math.max(1, left));
+        return;
+      }
+      if (left <= 0) {
+        throw new CommandSendError(
+          "not-connected",
+          `no connection to the broker within ${Math.round(options.timeoutMs / 1000)} s`,
+          { seconds: Math.round(options.timeoutMs / 1000) },
+        );
+      }
+      await this.waitUntilUp(left, options.signal);
+    }
+  }
+
+  /** Resolves when a connection is consuming, the manager stops, `signal` aborts, or after `ms`; leaves no timer. */
+  private waitUntilUp(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        this.upWaiters.delete(wake);
+        this.scheduler.clearTimeout(timer);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      const timer = this.scheduler.setTimeout(wake, ms);
+      this.upWaiters.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  private wakeUpWaiters(): void {
+    for (const wake of [...this.upWaiters]) wake();
   }
 
   /** Close the current connection (as if the broker had): the loop reconnects. For tests and diagnostics. */
@@ -307,6 +370,7 @@ export class ConnectionManager {
       this.backoff.reset();
       this.failuresInARow = 0;
       this.setState(IDLE_STATE);
+      this.wakeUpWaiters();
       // Someone registered while we were closing: they need a connection after all.
       if (!this.closed && this.subscribers.size > 0) this.start();
     }
@@ -340,6 +404,8 @@ export class ConnectionManager {
       }
 
       this.counters.connects += 1;
+      this.liveDetails = details;
+      this.publisher.reset();
       this.failuresInARow = 0;
       this.backoff.reset();
       this.setState({
@@ -348,6 +414,7 @@ export class ConnectionManager {
         detail: `Consuming ${details.queueName} on ${details.server}:${details.port}`,
       });
       this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
+      this.wakeUpWaiters();
 
       const reason = await closedPromise;
       if (signal.aborted) return;

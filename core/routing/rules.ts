@@ -22,9 +22,29 @@ export interface CompiledFilter {
   readonly outputs: number;
 }
 
+/**
+ * Something wrong with one rule, for the runtime's log and the edit dialog alike (both translate it by `kind`
+ * with `params`, falling back to `message`). `noRules`: the rules are not a list at all.
+ */
+export interface RuleProblem {
+  /** 0-based rule index. */
+  readonly rule: number;
+  readonly kind: RuleError["kind"] | "noRules";
+  /** The part of the rule that is wrong, as typed ("" for `noRules`). */
+  readonly token: string;
+  /** Placeholders of the translated text: `token`, and for a backwards range `fixed` (the range turned round). */
+  readonly params: Readonly<Record<string, string>>;
+  /** Plain English. */
+  readonly message: string;
+}
+
 export type CompileResult =
   | { readonly ok: true; readonly filter: CompiledFilter }
-  | { readonly ok: false; /** 0-based rule index */ readonly rule: number; readonly error: RuleError };
+  | {
+      readonly ok: false;
+      /** Every problem, the rules' shape first; the node reports the first, the dialog marks each rule. */
+      readonly problems: readonly RuleProblem[];
+    };
 
 /** Node-RED saves checkboxes as booleans, but flows written by hand (and the core switch) use "true"/"false". */
 export function flag(value: unknown, fallback: boolean): boolean {
@@ -38,14 +58,53 @@ export function ruleList(rules: unknown): FilterRuleDef[] {
   return rules.map((rule: unknown) => (rule !== null && typeof rule === "object" ? (rule as FilterRuleDef) : { ids: rule }));
 }
 
+/**
+ * Rules in a shape the editor never writes (hand-edited or imported flows), which would otherwise become empty rules
+ * that silently pass nothing: rules that are not a list, or ids that are neither text nor a number.
+ */
+function ruleShapeProblems(rules: unknown): RuleProblem[] {
+  if (rules === undefined) return [];
+  if (!Array.isArray(rules)) return [{ rule: 0, kind: "noRules", token: "", params: {}, message: "The rules are not a list" }];
+  const problems: RuleProblem[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule: unknown = rules[i];
+    const ids = rule !== null && typeof rule === "object" && !Array.isArray(rule) ? (rule as { ids?: unknown }).ids : rule;
+    if (ids === undefined || ids === null || typeof ids === "string" || typeof ids === "number") continue;
+    let token: string;
+    try {
+      token = JSON.stringify(ids) ?? String(ids);
+    } catch {
+      token = Object.prototype.toString.call(ids);
+    }
+    if (token.length > 60) token = `${token.slice(0, 57)}…`;
+    problems.push({ rule: i, kind: "badToken", token, params: { token }, message: `${token} is not a list of observation ids` });
+  }
+  return problems;
+}
+
+function problemOf(rule: number, error: RuleError): RuleProblem {
+  const params: Record<string, string> = { token: error.token };
+  if (error.kind === "backwardsRange") {
+    params.fixed = error.token
+      .split("-")
+      .map((part) => part.trim())
+      .reverse()
+      .join("-");
+  }
+  return { rule, kind: error.kind, token: error.token, params, message: error.message };
+}
+
+/** The rules compiled, or every problem they have: the one check the runtime and the edit dialog share. */
 export function compileFilter(options: FilterOptions, lookup: ObservationNameLookup): CompileResult {
   const selectors: IdSelector[] = [];
+  const problems = ruleShapeProblems(options.rules);
   const rules = ruleList(options.rules);
   for (let i = 0; i < rules.length; i++) {
     const parsed = parseIdList(rules[i]?.ids, lookup);
-    if (!parsed.ok) return { ok: false, rule: i, error: parsed.error };
-    selectors.push(parsed.selector);
+    if (parsed.ok) selectors.push(parsed.selector);
+    else problems.push(problemOf(i, parsed.error));
   }
+  if (problems.length > 0) return { ok: false, problems };
   const otherwise = flag(options.otherwise, false);
   return {
     ok: true,

@@ -136,7 +136,7 @@ describe("editor in a real browser (headless Chromium)", function () {
     const english = onOnePage("en-US", "en");
     const inEditor = english.test;
 
-    inEditor("shows the three nodes under Easee in the palette with the icon, and the account in the configuration sidebar", async (editor) => {
+    inEditor("shows the four nodes under Easee in the palette with the icon, and the account in the configuration sidebar", async (editor) => {
       const { page } = editor;
       assert.equal((await page.locator("#red-ui-palette-header-Easee").innerText()).trim(), "Easee");
       const palette = page.locator("#red-ui-palette-container-Easee .red-ui-palette-node");
@@ -144,10 +144,11 @@ describe("editor in a real browser (headless Chromium)", function () {
         "easee-observations",
         "easee-filter",
         "easee-homeassistant",
+        "easee-command",
       ]);
       assert.deepEqual(
         (await palette.allInnerTexts()).map((text) => text.replace(/\s+/g, " ").trim()),
-        ["observations", "filter", "home assistant"],
+        ["observations", "filter", "home assistant", "command"],
       );
       const icons = await palette.locator(".red-ui-palette-icon").evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundImage));
       for (const icon of icons) assert.match(icon, /icons\/node-red-contrib-easee-amqp\/easee\.svg/);
@@ -321,8 +322,47 @@ describe("editor in a real browser (headless Chromium)", function () {
       assert.equal(await page.isVisible("#node-input-observations"), false);
       await page.selectOption("#node-input-selection", "list");
       assert.equal(await page.isVisible("#node-input-observations"), true);
+      // A new node controls the chargers; reboot and phases are opt-in, and hidden with controls off.
+      assert.equal(await page.isChecked("#node-input-controls"), true);
+      assert.deepEqual([await page.isChecked("#node-input-reboot"), await page.isChecked("#node-input-phases")], [false, false]);
+      assert.equal(await page.isVisible("#node-input-reboot"), true);
       await editor.screenshot("homeassistant-dialog");
+      await page.uncheck("#node-input-controls");
+      assert.equal(await page.isVisible("#node-input-reboot"), false);
       await editor.closeDialog("cancel");
+    });
+
+    inEditor("command dialog: the command list from the runtime with each command's arguments explained", async (editor) => {
+      const { page } = editor;
+      const id = await editor.dropFromPalette("easee-command", 420, 760);
+      await editor.editNode(id, "#node-input-chargerId");
+      await expectDialogIn(editor, "en-US");
+      const options = page.locator("#node-input-command option");
+      await page.waitForFunction(() => document.querySelectorAll("#node-input-command option").length > 10);
+      const names = await options.evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value));
+      assert.equal(names[0], "", "first: from msg.topic");
+      for (const name of ["SetDynamicChargerCurrent", "SetDynamicCircuitCurrent", "SetEnabled", "SetMaxChargerCurrent", "UpgradeFirmware"]) {
+        assert.ok(names.includes(name), `${name} listed`);
+      }
+      await page.selectOption("#node-input-command", "SetDynamicCircuitCurrent");
+      const details = page.locator("#node-input-command-details");
+      const args = await details.locator("li code").allInnerTexts();
+      assert.deepEqual(args, ["CurrentP1", "CurrentP2", "CurrentP3", "TTL_Minutes"]);
+      assert.match(await details.innerText(), /0–80 A/);
+      assert.equal(await details.locator(".easee-command-permanent").count(), 0);
+      await page.selectOption("#node-input-command", "SetMaxChargerCurrent");
+      assert.match(await details.locator(".easee-command-permanent").innerText(), /flash/);
+      await page.selectOption("#node-input-command", "SetDynamicChargerCurrent");
+      await page.fill("#node-input-chargerId", "eh123456");
+      await editor.screenshot("command-dialog");
+      await editor.closeDialog("ok");
+      const saved = await editor.red((RED, nodeId) => {
+        const n = RED.nodes.node(nodeId);
+        return { command: n?.command, chargerId: n?.chargerId, timeoutSeconds: n?.timeoutSeconds, allowPermanent: n?.allowPermanent, outputs: n?.outputs };
+      }, id);
+      assert.deepEqual(saved, { command: "SetDynamicChargerCurrent", chargerId: "EH123456", timeoutSeconds: 30, allowPermanent: false, outputs: 2 });
+      const node = editor.canvasNode(id);
+      assert.equal((await node.locator(".red-ui-flow-node-label-text").allTextContents()).join(" "), "SetDynamicChargerCurrent EH123456");
     });
 
     inEditor("help sidebar: every node in Node-RED's help style with the msg properties listed", async (editor) => {
@@ -333,6 +373,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         "easee-observations": { sections: ["Inputs", "Outputs", "Details", "References"], properties: ["topic", "payload", "easee", "chargerId", "observationId"] },
         "easee-filter": { sections: ["Inputs", "Outputs", "Details", "References"], properties: ["easee.observationId"] },
         "easee-homeassistant": { sections: ["Inputs", "Outputs", "Details", "References"], properties: ["payload", "easee", "topic", "retain"] },
+        "easee-command": { sections: ["Inputs", "Outputs", "Details"], properties: ["topic", "payload", "chargerId", "force", "easee"] },
       };
       for (const [type, want] of Object.entries(expected)) {
         await editor.red((RED, t) => RED.sidebar.help.show(t), type);
@@ -443,7 +484,7 @@ describe("editor in a real browser (headless Chromium)", function () {
       inLanguage("the palette and the help of every node in this language", async (editor) => {
         const { page } = editor;
         const labels = (await page.locator("#red-ui-palette-container-Easee .red-ui-palette-node").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
-        assert.deepEqual(labels, ["easee-observations", "easee-filter", "easee-homeassistant"].map((type) => lookup(cat, `${type}.paletteLabel`)));
+        assert.deepEqual(labels, ["easee-observations", "easee-filter", "easee-homeassistant", "easee-command"].map((type) => lookup(cat, `${type}.paletteLabel`)));
         await editor.showSidebar("help");
         for (const type of NODE_TYPES) {
           await editor.red((RED, t) => RED.sidebar.help.show(t), type);

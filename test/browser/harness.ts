@@ -24,7 +24,7 @@ const START_DEMO = path.resolve(__dirname, "..", "..", "scripts", "start-demo.js
 export const ARTIFACTS = path.join(REPO_ROOT, ".test-artifacts", "editor");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const PACKAGE_NAME = "node-red-contrib-easee-amqp";
-export const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant"] as const;
+export const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant", "easee-command"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export function freePort(): Promise<number> {

@@ -10,7 +10,8 @@ import type { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
-import type { ConnectionState, DecodeError, DecodedObservation } from "../../core/types";
+import { PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../../core/command";
+import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/config-api";
 import { catalogueEntry, englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
 import { helper } from "./node-red";
@@ -44,7 +45,12 @@ export async function loadFlow(
 export interface StubEaseeConfigNode extends EaseeConfigNode {
   readonly subscribers: Map<string, DeliverySubscriber>;
   readonly deregistered: string[];
+  /** Every command handed to sendCommand, in order. */
+  readonly sent: EncodedCommand[];
+  /** How sendCommand answers: resolve at once (default), reject with this error, or never settle. */
+  sendBehaviour: "resolve" | "hang" | Error;
   emitObservation(observation: DecodedObservation): void;
+  emitCommandResponse(response: DecodedCommandResponse): void;
   emitDecodeError(error: DecodeError): void;
   setState(state: ConnectionState): void;
 }
@@ -65,9 +71,25 @@ export function stubEaseeConfigModule(RED: NodeAPI): void {
     const deregistered: string[] = [];
     let state: ConnectionState = CONNECTED;
     const stub = this as unknown as StubEaseeConfigNode & { connectionState: ConnectionState };
+    const sent: EncodedCommand[] = [];
     Object.assign(stub, {
       subscribers,
       deregistered,
+      sent,
+      sendBehaviour: "resolve",
+      commands: { pending: new PendingCommands(), guard: new RateGuard(), ticks: new TicksClock() },
+      sendCommand(command: EncodedCommand, options: { signal?: AbortSignal }) {
+        sent.push(command);
+        const behaviour = stub.sendBehaviour;
+        if (behaviour === "resolve") return Promise.resolve();
+        if (behaviour instanceof Error) return Promise.reject(behaviour);
+        return new Promise<void>((_resolve, reject) => {
+          options.signal?.addEventListener("abort", () => reject(new Error("withdrawn")), { once: true });
+        });
+      },
+      emitCommandResponse(response: DecodedCommandResponse) {
+        for (const subscriber of subscribers.values()) subscriber.onCommandResponse?.(response);
+      },
       register(subscriber: DeliverySubscriber) {
         subscribers.set(subscriber.id, subscriber);
         subscriber.onConnectionState?.(state);

@@ -5,6 +5,10 @@
  * DEVICE_CLASS_STATE_CLASSES), components/mqtt/sensor.py (validate_sensor_state_and_device_class_config),
  * the MQTT discovery docs (topic format, `[a-zA-Z0-9_-]` levels, empty retained payload deletes) and the
  * 2025.10 deprecation of `object_id` in favour of `default_entity_id`.
+ * Controls (number, switch, button, select) follow components/mqtt/{number,switch,button,select}.py and config.py
+ * (MQTT_RW_SCHEMA: `command_topic` required; number: max > min, step >= 0.001, mode auto/box/slider, device class
+ * units as in number/const.py; switch and button device classes; select `options` required), plus
+ * `entity_category` (`config` only on entities that act) and `cv.icon` (`prefix:name`).
  * Only the device classes a charger can produce are listed; any other device class is reported as a problem.
  */
 
@@ -28,6 +32,12 @@ const BINARY_SENSOR_DEVICE_CLASSES = new Set([
 ]);
 
 const STATE_CLASSES = new Set(["measurement", "total", "total_increasing"]);
+const CONTROL_COMPONENTS = new Set(["number", "switch", "button", "select"]);
+/** Number device classes a charger control can use, with their units (number/const.py DEVICE_CLASS_UNITS subset). */
+const NUMBER_DEVICE_CLASSES: Readonly<Record<string, readonly (string | null)[]>> = { current: ["A", "mA"], power: ["mW", "W", "kW", "MW", "GW", "TW"] };
+const SWITCH_DEVICE_CLASSES = new Set(["outlet", "switch"]);
+const BUTTON_DEVICE_CLASSES = new Set(["identify", "restart", "update"]);
+const ICON = /^[a-z0-9-]+:[a-z0-9-]+$/;
 const LEVEL = /^[A-Za-z0-9_-]+$/;
 
 function isPublishTopic(value: unknown): value is string {
@@ -42,7 +52,8 @@ export function discoveryProblems(topic: string, payload: string, prefix = "home
   const [component, nodeId, objectId, last] = levels.slice(prefixLevels);
   if (levels.slice(0, prefixLevels).join("/") !== prefix) problems.push(`topic ${topic} does not start with ${prefix}/`);
   if (levels.length !== prefixLevels + 4 || last !== "config") problems.push(`topic ${topic} is not <prefix>/<component>/<node_id>/<object_id>/config`);
-  if (component !== "sensor" && component !== "binary_sensor") problems.push(`component ${String(component)} is not sensor or binary_sensor`);
+  const isControl = CONTROL_COMPONENTS.has(String(component));
+  if (component !== "sensor" && component !== "binary_sensor" && !isControl) problems.push(`component ${String(component)} is not sensor, binary_sensor, number, switch, button or select`);
   if (!LEVEL.test(nodeId ?? "") || !LEVEL.test(objectId ?? "")) problems.push(`node_id/object_id of ${topic} must be [a-zA-Z0-9_-]`);
 
   let config: Record<string, unknown>;
@@ -56,7 +67,20 @@ export function discoveryProblems(topic: string, payload: string, prefix = "home
 
   if (typeof config.unique_id !== "string" || config.unique_id === "") problems.push("unique_id missing");
   if (typeof config.name !== "string" || config.name === "") problems.push("name missing");
-  if (!isPublishTopic(config.state_topic)) problems.push("state_topic missing or not a valid topic");
+  if (isControl) {
+    if (!isPublishTopic(config.command_topic)) problems.push("command_topic missing or not a valid topic");
+    if (component === "button") {
+      if ("state_topic" in config) problems.push("button has no state_topic");
+    } else if (config.state_topic !== undefined && !isPublishTopic(config.state_topic)) {
+      problems.push("state_topic not a valid topic");
+    }
+    if (config.optimistic !== undefined && typeof config.optimistic !== "boolean") problems.push("optimistic must be a boolean");
+  } else {
+    if (!isPublishTopic(config.state_topic)) problems.push("state_topic missing or not a valid topic");
+    if ("command_topic" in config) problems.push(`${String(component)} takes no command_topic`);
+  }
+  if (config.json_attributes_topic !== undefined && !isPublishTopic(config.json_attributes_topic)) problems.push("json_attributes_topic not a valid topic");
+  if (config.icon !== undefined && !(typeof config.icon === "string" && ICON.test(config.icon))) problems.push(`icon ${String(config.icon)} is not prefix:name`);
   if ("object_id" in config) problems.push("object_id is deprecated since 2025.10 (use default_entity_id)");
   if (config.default_entity_id !== undefined) {
     const entityId = String(config.default_entity_id);
@@ -82,7 +106,10 @@ export function discoveryProblems(topic: string, payload: string, prefix = "home
     if (config.availability_topic !== undefined) problems.push("availability and availability_topic together");
   }
   if (config.availability_mode !== undefined && !["all", "any", "latest"].includes(String(config.availability_mode))) problems.push("availability_mode must be all, any or latest");
-  if (config.entity_category !== undefined && config.entity_category !== "diagnostic") problems.push(`entity_category ${String(config.entity_category)} is not valid for a read-only entity`);
+  if (config.entity_category !== undefined) {
+    const allowed = isControl ? ["config", "diagnostic"] : ["diagnostic"];
+    if (!allowed.includes(String(config.entity_category))) problems.push(`entity_category ${String(config.entity_category)} is not valid for a ${isControl ? "control" : "read-only entity"}`);
+  }
   if (config.suggested_display_precision !== undefined && !(Number.isInteger(config.suggested_display_precision) && Number(config.suggested_display_precision) >= 0)) {
     problems.push("suggested_display_precision must be a non-negative integer");
   }
@@ -114,6 +141,39 @@ export function discoveryProblems(topic: string, payload: string, prefix = "home
         if (stateClass !== undefined && !rules.stateClasses.includes(stateClass)) problems.push(`state_class ${stateClass} is not valid for device_class ${deviceClass}`);
       }
     }
+  }
+  if (component === "number") {
+    const { min, max, step, mode } = config as { min?: unknown; max?: unknown; step?: unknown; mode?: unknown };
+    const minValue = min === undefined ? 1 : Number(min);
+    const maxValue = max === undefined ? 100 : Number(max);
+    if (!Number.isFinite(minValue) || !Number.isFinite(maxValue)) problems.push("min/max must be numbers");
+    else if (!(maxValue > minValue)) problems.push(`max (${maxValue}) must be > min (${minValue})`);
+    if (step !== undefined && !(typeof step === "number" && step >= 1e-3)) problems.push("step must be a number >= 0.001");
+    if (mode !== undefined && !["auto", "box", "slider"].includes(String(mode))) problems.push("mode must be auto, box or slider");
+    if (config.payload_reset !== undefined && typeof config.payload_reset !== "string") problems.push("payload_reset must be a string");
+    for (const key of ["state_class", "options", "payload_on", "payload_off"]) if (key in config) problems.push(`number cannot have ${key}`);
+    if (deviceClass !== undefined) {
+      const units = NUMBER_DEVICE_CLASSES[deviceClass];
+      if (units === undefined) problems.push(`number device_class ${deviceClass} not allowed here`);
+      else if (!units.includes(unit ?? null)) problems.push(`unit ${String(unit)} is not valid for number device_class ${deviceClass}`);
+    }
+  }
+  if (component === "switch") {
+    const { payload_on: on = "ON", payload_off: off = "OFF" } = config as { payload_on?: unknown; payload_off?: unknown };
+    if (typeof on !== "string" || typeof off !== "string" || on === off) problems.push("payload_on/payload_off must be two different strings");
+    for (const key of ["state_on", "state_off"]) if (key in config && typeof config[key] !== "string") problems.push(`${key} must be a string`);
+    if (deviceClass !== undefined && !SWITCH_DEVICE_CLASSES.has(deviceClass)) problems.push(`switch device_class ${deviceClass} unknown`);
+    for (const key of ["unit_of_measurement", "options", "state_class"]) if (key in config) problems.push(`switch cannot have ${key}`);
+  }
+  if (component === "button") {
+    if (config.payload_press !== undefined && typeof config.payload_press !== "string") problems.push("payload_press must be a string");
+    if (deviceClass !== undefined && !BUTTON_DEVICE_CLASSES.has(deviceClass)) problems.push(`button device_class ${deviceClass} unknown`);
+  }
+  if (component === "select") {
+    const options = config.options;
+    if (!Array.isArray(options) || options.length === 0 || !options.every((option) => typeof option === "string")) problems.push("select options must be a non-empty list of strings");
+    else if (new Set(options).size !== options.length) problems.push("select options repeat a value");
+    if ("device_class" in config) problems.push("select has no device_class");
   }
   return problems;
 }

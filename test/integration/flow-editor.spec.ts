@@ -94,6 +94,8 @@ function makeUserDir(port: number): string {
   }
   fs.cpSync(path.join(root, "locales"), path.join(moduleDir, "nodes", "locales"), { recursive: true });
   fs.cpSync(path.join(root, "icons"), path.join(moduleDir, "nodes", "icons"), { recursive: true });
+  // The dialogs' checks: the runtime's core code bundled for the browser, served from the module's resources/ folder.
+  fs.cpSync(path.join(root, "resources"), path.join(moduleDir, "resources"), { recursive: true });
   fs.writeFileSync(path.join(userDir, "package.json"), "{}");
   fs.writeFileSync(
     path.join(userDir, "settings.js"),

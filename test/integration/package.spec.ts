@@ -10,7 +10,7 @@ import net from "node:net";
 import path from "node:path";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant"];
+const NODE_TYPES = ["easee-config", "easee-observations", "easee-filter", "easee-homeassistant", "easee-command"];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,6 +91,8 @@ describe("the npm package in a real Node-RED", function () {
       assert.ok(packedFiles.includes(`dist/nodes/locales/en-US/${type}.html`), `${type} help missing`);
     }
     assert.ok(packedFiles.includes("dist/nodes/icons/easee.svg"));
+    // The dialogs' checks: the runtime's core code bundled for the browser (scripts/bundle-editor.js).
+    assert.ok(packedFiles.includes("resources/easee-amqp-editor.js"), "the editor bundle is missing from the package");
     assert.ok(packedFiles.some((file) => file.startsWith("examples/") && file.endsWith(".json")));
     assert.ok(!packedFiles.some((file) => file.startsWith("dist/test/")), "tests must not be shipped");
   });
@@ -107,6 +109,7 @@ describe("the npm package in a real Node-RED", function () {
       "docs",
       "examples",
       "package.json",
+      "resources",
     ]);
     // Every docs page the README links to travels with it (npm shows the README; its links must not dangle).
     const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
@@ -156,6 +159,9 @@ describe("the npm package in a real Node-RED", function () {
   it("serves the editor HTML, the icon and the English catalogue to the editor", async () => {
     const html = await (await fetch(`${baseUrl}/nodes`, { headers: { accept: "text/html" } })).text();
     for (const type of NODE_TYPES) assert.ok(html.includes(`registerType("${type}"`) || html.includes(`registerType('${type}'`), `${type} editor code missing`);
+    const bundle = await fetch(`${baseUrl}/resources/node-red-contrib-easee-amqp/easee-amqp-editor.js`);
+    assert.equal(bundle.status, 200, "Node-RED serves the editor bundle from the package's resources/ folder");
+    assert.match(await bundle.text(), /EaseeAmqpEditor/);
     const icon = await fetch(`${baseUrl}/icons/node-red-contrib-easee-amqp/easee.svg`);
     assert.equal(icon.status, 200);
     const catalogue = (await getJson(`${baseUrl}/locales/node-red-contrib-easee-amqp/easee-config?lng=en-US`)) as Record<string, unknown>;

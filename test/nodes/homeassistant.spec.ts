@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { NodeMessage } from "node-red";
 import { OBSERVATIONS } from "../../core/catalogue";
-import { describeEntity } from "../../core/homeassistant";
+import { controlTopics, describeEntity } from "../../core/homeassistant";
 import homeAssistantNode from "../../nodes/easee-homeassistant";
 import { discoveryProblems } from "../helpers/homeassistant";
 import { helper, startServer, stopServer } from "../helpers/node-red";
@@ -39,8 +39,12 @@ async function load(props: HaProps = {}): Promise<{ out: Inbox; caught: Inbox; c
   return { out: new Inbox("out"), caught: new Inbox("caught"), completed: new Inbox("completed") };
 }
 
-/** Config + state topic of every catalogue observation that can be an entity, plus the charger availability. */
-const REMOVAL_MSGS = OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length * 2 + 1;
+/**
+ * Config + state topic of every catalogue observation that can be an entity, the controls' configs and own states
+ * (remove clears them even on a read-only node), plus the charger availability.
+ */
+const CONTROL_REMOVALS = Object.values(controlTopics({ prefix: "homeassistant", baseTopic: "easee" }, "EH123456")).flat().length;
+const REMOVAL_MSGS = OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length * 2 + CONTROL_REMOVALS + 1;
 
 /** What easee-observations sends for an observation (CONTRACT.md). */
 function observationMsg(observationId: number, name: string, payload: unknown, extra: Record<string, unknown> = {}): NodeMessage {

@@ -58,7 +58,8 @@ describe("runtime texts (nodes/shared/i18n)", () => {
 
   it("every key the node code asks for is in every language's catalogue", () => {
     const used = keysUsedByNodes();
-    assert.ok(used.length > 20, `found the t("…") calls: ${used.length}`);
+    // A sanity check that the calls are found at all (the filter's error kinds are checked in filter-problems.spec.ts).
+    assert.ok(used.length > 15, `found the t("…") calls: ${used.length}`);
     for (const language of LANGUAGES) {
       for (const { file, key } of used) {
         const catalogueFile = key.split(".")[0] as string;

@@ -31,7 +31,7 @@ function selector(text: string) {
 
 function compiled(options: Parameters<typeof compileFilter>[0]): CompiledFilter {
   const result = compileFilter(options, lookup);
-  if (!result.ok) throw new Error(result.error.message);
+  if (!result.ok) throw new Error(result.problems.map((problem) => problem.message).join("; "));
   return result.filter;
 }
 
@@ -121,12 +121,35 @@ describe("routing: rule set", () => {
     assert.equal(compiled({ rules: [{ ids: "1" }, { ids: "2" }], otherwise: true }).outputs, 3);
   });
 
-  it("reports the first invalid rule with its index", () => {
-    const result = compileFilter({ rules: [{ ids: "120" }, { ids: "Nope" }, { ids: "x!" }] }, lookup);
+  it("reports every invalid rule with its index, kind and the placeholders of its text", () => {
+    const result = compileFilter({ rules: [{ ids: "120" }, { ids: "Nope" }, { ids: "x!" }, { ids: "185-182" }] }, lookup);
     assert.equal(result.ok, false);
     if (result.ok) return;
-    assert.equal(result.rule, 1);
-    assert.equal(result.error.kind, "unknownName");
+    assert.deepEqual(
+      result.problems.map(({ rule, kind, token, params }) => ({ rule, kind, token, params })),
+      [
+        { rule: 1, kind: "unknownName", token: "Nope", params: { token: "Nope" } },
+        { rule: 2, kind: "badToken", token: "x!", params: { token: "x!" } },
+        { rule: 3, kind: "backwardsRange", token: "185-182", params: { token: "185-182", fixed: "182-185" } },
+      ],
+    );
+  });
+
+  it("reports rules in a shape the editor never writes first: not a list, or ids that are not text", () => {
+    const notAList = compileFilter({ rules: "120" }, lookup);
+    assert.ok(!notAList.ok);
+    assert.deepEqual(notAList.problems.map(({ rule, kind }) => ({ rule, kind })), [{ rule: 0, kind: "noRules" }]);
+    const objectIds = compileFilter({ rules: [{ ids: "Nope" }, { ids: { a: 1 } }, { ids: ["120"] }, true] }, lookup);
+    assert.ok(!objectIds.ok);
+    assert.deepEqual(
+      objectIds.problems.map(({ rule, kind, token }) => ({ rule, kind, token })),
+      [
+        { rule: 1, kind: "badToken", token: '{"a":1}' },
+        { rule: 2, kind: "badToken", token: '["120"]' },
+        { rule: 3, kind: "badToken", token: "true" },
+        { rule: 0, kind: "unknownName", token: "Nope" },
+      ],
+    );
   });
 
   it("checkall sends to every matching rule", () => {
