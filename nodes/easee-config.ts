@@ -12,7 +12,13 @@ import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from 
 import { CommandSendError, PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../core/command";
 import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
-import { normaliseHubUrl, signalrStreamFor } from "../core/signalr";
+import {
+  RestCommandSender,
+  interpretCommandAnswer,
+  normaliseHubUrl,
+  signalrStreamFor,
+  type SignalrStream,
+} from "../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
 import type { ConnectionState } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
@@ -179,6 +185,10 @@ const init = (RED: NodeAPI): void => {
     const settings = parseSettings(def, node.credentials);
 
     let manager: StreamSource | undefined;
+    /** Set on the AMQP stream: commands are published on its connection. */
+    let amqpManager: ConnectionManager | undefined;
+    /** Set on the SignalR stream: commands go over Easee's REST API. */
+    let restCommands: RestCommandSender | undefined;
     let session: EaseeSession | undefined;
     let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
     const idleSubscribers = new Map<string, DeliverySubscriber>();
@@ -235,20 +245,31 @@ const init = (RED: NodeAPI): void => {
           ...(tuning.closeTimeoutMs !== undefined ? { closeTimeoutMs: tuning.closeTimeoutMs } : {}),
         };
         // The stream seam: the AMQP operator queue (integration accounts) or Easee's SignalR hub (any account).
-        // Both hand the same decoded deliveries and connection states to the nodes.
-        manager =
-          settings.stream === "signalr"
-            ? signalrStreamFor(client, {
-                hubUrl: settings.signalrUrl,
-                log,
-                ...(managerOptions.onStateChange ? { onStateChange: managerOptions.onStateChange } : {}),
-                ...(tuning.signalrBackoffMinMs !== undefined || tuning.signalrBackoffMaxMs !== undefined
-                  ? { backoff: { minMs: tuning.signalrBackoffMinMs ?? 2000, maxMs: tuning.signalrBackoffMaxMs ?? 120_000 } }
-                  : {}),
-                ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
-                ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
-              })
-            : new ConnectionManager(managerOptions);
+        // Both hand the same decoded deliveries and connection states to the nodes; commands go out on the AMQP
+        // exchange, or over Easee's REST API with the hub's CommandResponse translated back (core/signalr).
+        if (settings.stream === "signalr") {
+          let stream: SignalrStream | undefined;
+          const sender = new RestCommandSender({
+            post: (call, signal) => client.postCharger(call.path, call.body, interpretCommandAnswer, { signal }),
+            deliver: (response) => stream?.dispatchCommandResponse(response),
+          });
+          stream = signalrStreamFor(client, {
+            hubUrl: settings.signalrUrl,
+            log,
+            interceptCommandResponse: (response) => sender.onHubResponse(response),
+            ...(managerOptions.onStateChange ? { onStateChange: managerOptions.onStateChange } : {}),
+            ...(tuning.signalrBackoffMinMs !== undefined || tuning.signalrBackoffMaxMs !== undefined
+              ? { backoff: { minMs: tuning.signalrBackoffMinMs ?? 2000, maxMs: tuning.signalrBackoffMaxMs ?? 120_000 } }
+              : {}),
+            ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
+            ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+          });
+          restCommands = sender;
+          manager = stream;
+        } else {
+          amqpManager = new ConnectionManager(managerOptions);
+          manager = amqpManager;
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const statusKey = error instanceof EaseeApiError ? error.statusKey : "easee-config.status.invalid-settings";
@@ -287,7 +308,12 @@ const init = (RED: NodeAPI): void => {
           reason: fixedState.detail ?? "",
         });
       }
-      await manager.publishCommand(
+      if (restCommands) {
+        await restCommands.send(command, options);
+        return;
+      }
+      if (!amqpManager) throw new CommandSendError("unsupported", "this account's connection cannot send commands");
+      await amqpManager.publishCommand(
         {
           routingKey: command.routingKey,
           body: command.body,
@@ -305,6 +331,7 @@ const init = (RED: NodeAPI): void => {
 
     node.on("close", (removed: boolean, done: () => void) => {
       commands.pending.clear();
+      restCommands?.close();
       const closing = manager ? withGuard(manager.close()) : Promise.resolve();
       closing
         .catch((error: unknown) => node.warn(error instanceof Error ? error.message : String(error)))

@@ -30,7 +30,7 @@ export { Publisher, serialFor } from "./publisher";
 export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption } from "./publisher";
 export type { CommandEvent } from "./commands";
 export { HUB_PATH, attachSignalrHub } from "./signalr-hub";
-export type { HubCommandResponse, HubConnectionInfo, HubObservation, SimulatedHub } from "./signalr-hub";
+export type { HubCommandResponse, HubConnectionInfo, HubObservation, RestCommandEvent, SimulatedHub } from "./signalr-hub";
 
 export interface SimulatorOptions {
   /** RabbitMQ the simulator declares its topology on and publishes to. Default amqp://guest:guest@127.0.0.1:5672. */
@@ -131,6 +131,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const hubSource = publisher;
     if (api.chargerSerials.length === 0) api.setChargers(hubSource.chargers.map((charger) => charger.serial));
     // Everything the chargers report also reaches the hub's subscribers, as a device time a moment before now.
+    hub.setCommandTarget({
+      charger: (serial) => hubSource.charger(serial),
+      publish: (serial, observations) => hubSource.publishObservations(serial, observations),
+    });
     hubSource.onObservations((serial, observations) => {
       const timestampMs = Date.now() - 40;
       hub.publish(

@@ -18,8 +18,9 @@ import type * as http from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket, type RawData } from "ws";
-import type { ApiExtension, EaseeApiServer } from "./api-server";
-import { dataTypeOf, valueString, type SimValue } from "./encode";
+import type { ApiEndpoint, ApiExtension, EaseeApiServer } from "./api-server";
+import type { ChargerModel, CommandResult, ModelObservation } from "./charger";
+import { dataTypeOf, dotNetTicksFromMs, valueString, type CommandBody, type SimValue } from "./encode";
 
 export const HUB_PATH = "/hubs/chargers";
 const RS = "\u001e";
@@ -77,6 +78,12 @@ export interface SimulatedHub {
   readonly connections: readonly HubConnectionInfo[];
   /** WebSocket upgrades accepted since start. */
   readonly accepted: number;
+  /** Acts on REST commands (POST /api/chargers/{id}/settings and …/commands/{name}) from now on. */
+  setCommandTarget(target: RestCommandTarget): void;
+  /** REST commands taken so far. */
+  readonly restCommands: readonly RestCommandEvent[];
+  /** Take REST commands but never send their CommandResponse (a charger that lost its connection). */
+  silent: boolean;
   /** Resolves when `predicate` holds (checked on every connection and subscription change). */
   waitFor(predicate: (hub: SimulatedHub) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +92,60 @@ export interface SimulatedHub {
 export interface SimulatedHubOptions {
   /** Server pings, ms. Default 15000 (ASP.NET Core's default). */
   readonly pingMs?: number;
+}
+
+/** What the REST command endpoints act on: the simulator's chargers and its publisher. */
+export interface RestCommandTarget {
+  charger(serial: string): ChargerModel | undefined;
+  /** Publishes the observations a command caused (to the queue and the hub). */
+  publish(serial: string, observations: readonly ModelObservation[]): Promise<void>;
+}
+
+/** A REST command the simulator took (for tests). */
+export interface RestCommandEvent {
+  readonly chargerId: string;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+  readonly commandId: number;
+  readonly ticks: string;
+  readonly result: CommandResult;
+}
+
+function asText(value: unknown): string | undefined {
+  if (typeof value === "boolean") return value ? "1" : "0";
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/**
+ * A REST command → the charger model's command body (protocol-notes §2: the REST endpoints map onto the same
+ * commands): undefined when the simulator does not know the endpoint or the body.
+ */
+export function commandBodyForRest(endpoint: string, body: Record<string, unknown>, timestamp: string): CommandBody | undefined {
+  const make = (Id: number, values: (string | undefined)[]): CommandBody | undefined =>
+    values.some((value) => value === undefined)
+      ? undefined
+      : { Id, Timestamp: timestamp, Arguments: values.map((Value, index) => ({ Id: index + 1, Value: Value as string })) };
+  switch (endpoint) {
+    case "commands/set_dynamic_charger_current":
+      return make(48, [asText(body.amps), asText(body.minutes ?? 0)]);
+    case "commands/lock_state":
+      return make(30, [asText(body.state)]);
+    case "commands/reboot":
+      return make(1, []);
+    case "commands/override_schedule":
+      return make(63, []);
+    case "commands/update_firmware":
+      return make(4, []);
+    case "settings":
+      if ("enabled" in body) return make(29, [asText(body.enabled)]);
+      if ("smartCharging" in body) return make(11, [asText(body.smartCharging)]);
+      if ("maxChargerCurrent" in body) return make(47, [asText(body.maxChargerCurrent)]);
+      if ("dynamicChargerCurrent" in body) return make(48, [asText(body.dynamicChargerCurrent)]);
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 interface Connection {
@@ -112,6 +173,10 @@ export function attachSignalrHub(api: EaseeApiServer, options: SimulatedHubOptio
   const waiters = new Set<() => void>();
   let accepted = 0;
   let closed = false;
+  let commandTarget: RestCommandTarget | undefined;
+  const restCommands: RestCommandEvent[] = [];
+  let lastTicks = 0n;
+  const pendingTimers = new Set<NodeJS.Timeout>();
 
   const changed = (): void => {
     for (const waiter of [...waiters]) waiter();
@@ -242,8 +307,90 @@ export function attachSignalrHub(api: EaseeApiServer, options: SimulatedHubOptio
     });
   }
 
+  async function readBody(request: http.IncomingMessage): Promise<Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > 64 * 1024) return {};
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** POST /api/chargers/{id}/settings and …/commands/{name}: 202 {device, commandId, ticks}; the response follows on the hub. */
+  async function handleCommand(request: http.IncomingMessage, response: http.ServerResponse, path: string): Promise<boolean> {
+    const match = /^\/api\/chargers\/([^/]+)\/(settings|commands\/[a-z_]+)$/.exec(path);
+    if (!match || request.method !== "POST" || !commandTarget) return false;
+    const serial = decodeURIComponent(match[1] as string);
+    const endpoint = match[2] as string;
+    const endpointName: ApiEndpoint = endpoint === "settings" ? "charger-settings" : "charger-command";
+    const reply = (status: number, text: string, headers: Record<string, string> = {}): void => {
+      api.record({ method: "POST", path, endpoint: endpointName, status, atMs: Date.now() });
+      response.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
+      response.end(text);
+    };
+    const fault = api.takeFault(endpointName);
+    if (fault?.kind === "rate-limit") {
+      reply(429, JSON.stringify({ title: "Too Many Requests", status: 429 }), { "Retry-After": String(fault.retryAfterSeconds ?? 2) });
+      return true;
+    }
+    if (fault?.kind === "server-error") {
+      reply(fault.status ?? 503, JSON.stringify({ title: "Service Unavailable" }));
+      return true;
+    }
+    const header = request.headers.authorization ?? "";
+    if (!api.authorize(header.startsWith("Bearer ") ? header.slice(7) : "")) {
+      reply(401, JSON.stringify({ title: "Unauthorized", status: 401 }));
+      return true;
+    }
+    const charger = api.chargerSerials.includes(serial) ? commandTarget.charger(serial) : undefined;
+    if (!charger) {
+      reply(404, JSON.stringify({ title: "Charger not found", status: 404 }));
+      return true;
+    }
+    const body = await readBody(request);
+    const now = Date.now();
+    let ticks = dotNetTicksFromMs(now);
+    if (ticks <= lastTicks) ticks = lastTicks + 1n;
+    lastTicks = ticks;
+    const command = commandBodyForRest(endpoint, body, new Date(now).toISOString());
+    if (!command) {
+      reply(400, JSON.stringify({ title: "Invalid command", status: 400 }));
+      return true;
+    }
+    // Easee's ticks are a JSON number with 18 digits: written as text so no digit is lost on this side.
+    const reference = `{"device":${JSON.stringify(serial)},"commandId":${command.Id},"ticks":${ticks.toString()}}`;
+    reply(202, endpoint === "settings" ? `[${reference}]` : reference);
+    const result = charger.applyCommand(command, now);
+    restCommands.push({ chargerId: serial, path, body, commandId: command.Id, ticks: ticks.toString(), result });
+    await commandTarget.publish(serial, result.observations).catch(() => undefined);
+    if (hub.silent) return true;
+    // The charger answers a moment later, on the hub.
+    const timer = setTimeout(() => {
+      pendingTimers.delete(timer);
+      const deliveredAt = new Date(now + 20).toISOString();
+      const frame =
+        `{"type":1,"target":"CommandResponse","arguments":[{"SerialNumber":${JSON.stringify(serial)},"ID":${command.Id},` +
+        `"Timestamp":${JSON.stringify(new Date(now).toISOString())},"DeliveredAt":${JSON.stringify(deliveredAt)},` +
+        `"WasAccepted":${result.wasAccepted},"ResultCode":${result.resultCode},"Comment":${JSON.stringify(result.comment)},` +
+        `"Ticks":${ticks.toString()}}]}${RS}`;
+      for (const connection of connections.values()) {
+        if (connection.subscriptions.has(serial) && connection.socket.readyState === connection.socket.OPEN) connection.socket.send(frame);
+      }
+    }, 30);
+    pendingTimers.add(timer);
+    return true;
+  }
+
   const extension: ApiExtension = {
     handleRequest(request, response, path) {
+      if (path.startsWith("/api/chargers/")) return handleCommand(request, response, path);
       if (path !== `${HUB_PATH}/negotiate`) return false;
       if (!api.authorize(bearerOf(request))) {
         response.writeHead(401, { "Content-Type": "application/json" });
@@ -269,6 +416,8 @@ export function attachSignalrHub(api: EaseeApiServer, options: SimulatedHubOptio
     },
     close() {
       closed = true;
+      for (const timer of pendingTimers) clearTimeout(timer);
+      pendingTimers.clear();
       for (const connection of [...connections.values()]) {
         connection.socket.terminate();
         drop(connection);
@@ -318,6 +467,13 @@ export function attachSignalrHub(api: EaseeApiServer, options: SimulatedHubOptio
     get accepted() {
       return accepted;
     },
+    setCommandTarget(target) {
+      commandTarget = target;
+    },
+    get restCommands() {
+      return [...restCommands];
+    },
+    silent: false,
     waitFor(predicate, timeoutMs = 15_000) {
       return new Promise<void>((resolve, reject) => {
         if (predicate(hub)) {

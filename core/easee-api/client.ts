@@ -216,7 +216,23 @@ export class EaseeApiClient {
 
   /** The chargers of the account (GET /api/chargers): what the SignalR stream subscribes to. Never cached. */
   async getChargers(options: { signal?: AbortSignal } = {}): Promise<ChargerSummary[]> {
-    return this.guard(() => this.authorizedGet(CHARGERS_PATH, interpretChargers), options.signal);
+    return this.guard(() => this.authorizedRequest("GET", CHARGERS_PATH, undefined, interpretChargers), options.signal);
+  }
+
+  /**
+   * A command to a charger over REST (personal accounts): `POST {path}` with `body`, answered by `interpret`
+   * (core/signalr/rest-commands.ts). Errors are EaseeApiErrors with the retry policy (429 → Retry-After).
+   */
+  async postCharger<T>(
+    path: string,
+    body: unknown,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    if (!/^\/api\/chargers\/[A-Za-z0-9]{2,32}\/(settings|commands\/[a-z_]{1,40})$/.test(path)) {
+      throw new EaseeApiError("invalid-url", `Not a charger command path: ${path.slice(0, 80)}`);
+    }
+    return this.guard(() => this.authorizedRequest("POST", path, body, interpret), options.signal);
   }
 
   /** Forget the cached AMQP details (the next getAmqpDetails fetches them). */
@@ -381,15 +397,23 @@ export class EaseeApiClient {
     );
   }
 
-  /** A GET with the bearer token; one 401 renews the token (it may have been revoked) and asks again. */
-  private async authorizedGet<T>(
+  /** A request with the bearer token; one 401 renews the token (it may have been revoked) and asks again. */
+  private async authorizedRequest<T>(
+    method: "GET" | "POST",
     path: string,
+    body: unknown,
     interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
   ): Promise<T> {
     const signal = this.controller.signal;
     for (let attempt = 0; ; attempt += 1) {
       const token = await this.ensureToken();
-      const answer = await this.transport({ method: "GET", path, bearer: token.accessToken, signal });
+      const answer = await this.transport({
+        method,
+        path,
+        bearer: token.accessToken,
+        signal,
+        ...(body !== undefined ? { body } : {}),
+      });
       const result = interpret(answer, this.scheduler.now());
       if (result !== "unauthorized") return result;
       if (attempt > 0) {

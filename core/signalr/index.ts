@@ -9,6 +9,8 @@ export type { HubLink, HubLinkFactory, HubLinkOptions, HubRefusal } from "./hub-
 export { decodeHubMessage, HUB_METHODS } from "./messages";
 export type { HubMethod } from "./messages";
 export { ReplayTracker } from "./replay";
+export { RestCommandSender, REST_COMMAND_IDS, interpretCommandAnswer, restCallFor } from "./rest-commands";
+export type { RestCommandAnswer, RestCommandCall, RestCommandSenderOptions } from "./rest-commands";
 export type { ReplayTrackerOptions } from "./replay";
 
 /** A SignalR stream that takes its token and charger list from an Easee REST client. */

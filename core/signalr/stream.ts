@@ -19,7 +19,7 @@ import { Backoff, type BackoffOptions } from "../amqp/backoff";
 import { delay, realScheduler, type Scheduler } from "../amqp/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
 import type { StreamSource, StreamSubscriber } from "../stream-source";
-import type { ConnectionState, DecodedObservation } from "../types";
+import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../types";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
 import { ReplayTracker } from "./replay";
@@ -55,6 +55,11 @@ export interface SignalrStreamOptions {
   readonly log?: (level: SignalrLogLevel, message: string) => void;
   /** Every state change (also with no subscriber listening). */
   readonly onStateChange?: (state: ConnectionState) => void;
+  /**
+   * Takes every CommandResponse from the hub instead of the subscribers (the REST command sender translates Easee's
+   * ticks to the command node's, then calls `dispatchCommandResponse`).
+   */
+  readonly interceptCommandResponse?: (response: DecodedCommandResponse) => void;
 }
 
 export interface SignalrStreamStats {
@@ -417,15 +422,21 @@ export class SignalrStream implements StreamSource {
         }
       } else if (decoded.kind === "commandResponse") {
         this.counters.commandResponses += 1;
-        for (const subscriber of this.subscribers.values()) {
-          this.deliver(subscriber, () => subscriber.onCommandResponse?.(decoded));
-        }
+        if (this.options.interceptCommandResponse) this.options.interceptCommandResponse(decoded);
+        else this.dispatchCommandResponse(decoded);
       } else {
         this.counters.decodeErrors += 1;
         for (const subscriber of this.subscribers.values()) {
           this.deliver(subscriber, () => subscriber.onDecodeError?.(decoded));
         }
       }
+    }
+  }
+
+  /** Hands a command response to every subscriber. */
+  dispatchCommandResponse(response: DecodedCommandResponse): void {
+    for (const subscriber of this.subscribers.values()) {
+      this.deliver(subscriber, () => subscriber.onCommandResponse?.(response));
     }
   }
 

@@ -8,10 +8,11 @@
  */
 import assert from "node:assert/strict";
 import type { NodeMessage } from "node-red";
+import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
 import observationsNode from "../../nodes/easee-observations";
 import { startSimulator, type Simulator } from "../../simulator";
-import { type FlowNode, Inbox, callText, loadFlow, nextCall } from "../helpers/flows";
+import { type FlowNode, Inbox, callText, english, loadFlow, nextCall } from "../helpers/flows";
 import { RuntimeCapture } from "../helpers/log-capture";
 import { helper, startServer, stopServer } from "../helpers/node-red";
 
@@ -281,5 +282,109 @@ describe("SignalR stream: real client → simulated Easee hub → easee-config �
     await sim.hub.waitFor(subscribedOnce);
     await helper.unload();
     await sim.hub.waitFor((hub) => hub.connections.length === 0, 5000);
+  });
+
+  describe("commands over Easee's REST API, answered on the hub", () => {
+    function commandFlow(timeoutSeconds = 10): FlowNode[] {
+      return [
+        { id: "tab", type: "tab", label: "commands" },
+        { id: "cfg", type: "easee-config", name: "personal", apiUrl: sim.apiUrl, stream: "signalr", signalrUrl: sim.hubUrl },
+        { id: "cmd", type: "easee-command", z: "tab", config: "cfg", chargerId: "", command: "", timeoutSeconds, allowPermanent: false, wires: [["out1"], ["out2"]] },
+        { id: "out1", type: "helper", z: "tab" },
+        { id: "out2", type: "helper", z: "tab" },
+        { id: "catcher", type: "catch", z: "tab", scope: null, uncaught: false, wires: [["caught"]] },
+        { id: "caught", type: "helper", z: "tab" },
+      ];
+    }
+
+    async function deployCommands(timeoutSeconds = 10): Promise<{ out1: Inbox; out2: Inbox; caught: Inbox }> {
+      await loadFlow([configNode, commandNode], commandFlow(timeoutSeconds), { cfg: { username: PERSONAL.userName, password: PERSONAL.password } });
+      await nextCall("cmd", "status", (args) => callText(args) === "easee-config.status.connected", 15_000);
+      await sim.hub.waitFor(subscribedOnce);
+      return { out1: new Inbox("out1"), out2: new Inbox("out2"), caught: new Inbox("caught") };
+    }
+
+    const send = (msg: Record<string, unknown>): void => {
+      helper.getNode("cmd").receive({ chargerId: "EH000001", ...msg } as NodeMessage);
+    };
+
+    it("sends dynamic current, enabled, smart charging and reboot through REST; outputs as on AMQP, matched by ticks", async () => {
+      const { out1, caught } = await deployCommands();
+      const cases: [string, unknown, string, Record<string, unknown>][] = [
+        ["SetDynamicChargerCurrent", { Current_Amp: 10, TTL_Minutes: 2 }, "/api/chargers/EH000001/commands/set_dynamic_charger_current", { amps: 10, minutes: 2 }],
+        ["SetEnabled", false, "/api/chargers/EH000001/settings", { enabled: false }],
+        ["SetSmartCharging", true, "/api/chargers/EH000001/settings", { smartCharging: true }],
+        ["Reboot", undefined, "/api/chargers/EH000001/commands/reboot", {}],
+      ];
+      for (const [index, [command, payload, path, body]] of cases.entries()) {
+        send({ topic: command, payload, keep: index });
+        const msg = (await out1.waitFor(index + 1, 10_000))[index] as NodeMessage & { keep?: number };
+        const answer = msg.payload as { accepted: boolean; resultCode: number; comment: string };
+        const meta = msg.easee as Record<string, unknown>;
+        assert.equal(msg.topic, command);
+        assert.equal(answer.accepted, true, `${command}: ${answer.comment}`);
+        assert.equal(answer.resultCode, 0);
+        assert.match(String(meta.ticks), /^\d{18}$/);
+        assert.deepEqual(Object.keys(meta).sort(), [
+          "arguments", "chargerId", "command", "commandId", "deliveredAt", "latencyMs", "respondedAt", "sentAt", "ticks",
+        ]);
+        assert.equal(msg.keep, index, "the input msg's own properties are kept");
+        const taken = sim.hub.restCommands[index];
+        assert.equal(taken?.path, path);
+        assert.deepEqual(taken?.body, body);
+        assert.notEqual(taken?.ticks, meta.ticks, "Easee's ticks were translated back to the node's");
+      }
+      assert.equal(sim.chargers[0]?.settings.dynamicChargerCurrent, 10);
+      assert.equal(caught.msgs.length, 0);
+      const spacing = sim.api.requests.filter((r) => r.endpoint === "charger-settings" || r.endpoint === "charger-command").map((r) => r.atMs);
+      for (let i = 1; i < spacing.length; i++) {
+        assert.ok((spacing[i] as number) - (spacing[i - 1] as number) >= 950, "REST commands at most once a second");
+      }
+    });
+
+    it("a command Easee's REST API has no endpoint for is a Catch error; nothing is sent", async () => {
+      const { caught } = await deployCommands();
+      send({ topic: "SetDynamicCircuitCurrent", payload: [10, 10, 10] });
+      const error = await caught.next(5000);
+      assert.match((error.error as { message: string }).message, /SetDynamicCircuitCurrent cannot be sent on the SignalR stream/);
+      assert.equal(sim.hub.restCommands.length, 0);
+    });
+
+    it("a 429 on a command: a plain error, and no further REST call until Retry-After has passed", async () => {
+      sim.api.setFault({ kind: "rate-limit", endpoint: "charger-command", times: 1, retryAfterSeconds: 30 });
+      const { caught } = await deployCommands();
+      send({ topic: "SetDynamicChargerCurrent", payload: 8 });
+      const first = await caught.next(5000);
+      assert.match((first.error as { message: string }).message, /HTTP 429/);
+      send({ topic: "SetDynamicChargerCurrent", payload: 9 });
+      const second = await caught.next(5000);
+      assert.match((second.error as { message: string }).message, /next command in 3\d s/);
+      assert.equal(sim.api.requests.filter((r) => r.endpoint === "charger-command").length, 1, "the second never reached Easee");
+    });
+
+    it("no response on the hub: times out as on AMQP; a response from the Easee app goes to output 2", async () => {
+      const { out2, caught } = await deployCommands(2);
+      sim.hub.silent = true;
+      helper.getNode("cmd").receive({ chargerId: "EH000001", topic: "SetEnabled", payload: true } as NodeMessage);
+      await nextCall("cmd", "status", (args) => callText(args) === english("easee-command.status.inFlight", { count: 1 }));
+      sim.hub.commandResponse({
+        SerialNumber: "EH000002",
+        ID: 48,
+        Timestamp: new Date().toISOString(),
+        DeliveredAt: new Date().toISOString(),
+        WasAccepted: true,
+        ResultCode: 0,
+        Comment: "",
+        Ticks: 638676000000000000,
+      });
+      const other = await out2.next(5000);
+      assert.equal((other.easee as { chargerId: string }).chargerId, "EH000002");
+      assert.equal("arguments" in (other.easee as object), false);
+      const timedOut = await caught.next(5000);
+      assert.equal(
+        (timedOut.error as { message: string }).message,
+        english("easee-command.errors.timeout", { command: "SetEnabled", charger: "EH000001", seconds: 2 }),
+      );
+    });
   });
 });

@@ -8,9 +8,14 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../core/amqp/scheduler";
 import { EaseeApiError, MAX_CHARGERS, interpretChargers, type ChargerSummary } from "../../core/easee-api";
+import type { EncodedCommand } from "../../core/command";
 import {
   ReplayTracker,
+  RestCommandSender,
   SignalrStream,
+  interpretCommandAnswer,
+  restCallFor,
+  type RestCommandAnswer,
   decodeHubMessage,
   normaliseHubUrl,
   redactTokens,
@@ -19,7 +24,7 @@ import {
   type HubRefusal,
 } from "../../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamSubscriber } from "../../core/stream-source";
-import type { ConnectionState, DecodedObservation } from "../../core/types";
+import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 
 describe("SignalR: hub messages", () => {
   it("ProductUpdate → the same observation the decoder makes, without a routing key", () => {
@@ -350,5 +355,115 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     await clock.advance(45_000);
     assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
     await stream.close();
+  });
+});
+
+describe("SignalR: commands over REST", () => {
+  const encoded = (commandId: number, command: string, args: Record<string, unknown>, ticks = "638676000000000001"): EncodedCommand => ({
+    chargerId: "EH1",
+    commandId,
+    command,
+    ticks,
+    routingKey: `EH1.C.${commandId}.${ticks}`,
+    body: Buffer.from("{}"),
+    contentType: "application/json",
+    createdAtMs: 0,
+    expiresAtMs: 1000,
+    arguments: args as EncodedCommand["arguments"],
+  });
+
+  it("maps each supported command to its REST call; others are refused before sending", () => {
+    assert.deepEqual(restCallFor(encoded(48, "SetDynamicChargerCurrent", { Current_Amp: 10, TTL_Minutes: 5 })), {
+      path: "/api/chargers/EH1/commands/set_dynamic_charger_current",
+      body: { amps: 10, minutes: 5 },
+    });
+    assert.deepEqual(restCallFor(encoded(29, "SetEnabled", { IsEnabled: false })), { path: "/api/chargers/EH1/settings", body: { enabled: false } });
+    assert.deepEqual(restCallFor(encoded(11, "SetSmartCharging", { SmartCharging: true })).body, { smartCharging: true });
+    assert.deepEqual(restCallFor(encoded(1, "Reboot", {})), { path: "/api/chargers/EH1/commands/reboot" });
+    assert.throws(() => restCallFor(encoded(22, "SetDynamicCircuitCurrent", {})), /cannot be sent on the SignalR stream/);
+  });
+
+  it("reads Easee's answer: 202 {commandId, ticks} (or an array of them), ticks 0 or 200 = nothing to wait for, 429", () => {
+    const answer = (status: number, data: unknown, headers: Record<string, string> = {}) => ({ status, headers, data });
+    assert.deepEqual(interpretCommandAnswer(answer(202, { device: "EH1", commandId: 48, ticks: 638676000000000000 })), {
+      commandId: 48,
+      ticks: "638676000000000000",
+    });
+    assert.deepEqual(interpretCommandAnswer(answer(202, [{ device: "EH1", commandId: 29, ticks: "638676000000000123" }])), {
+      commandId: 29,
+      ticks: "638676000000000123",
+    });
+    assert.deepEqual(interpretCommandAnswer(answer(202, { device: "EH1", commandId: 48, ticks: 0 })), {});
+    assert.deepEqual(interpretCommandAnswer(answer(200, "")), {});
+    assert.equal(interpretCommandAnswer(answer(401, {})), "unauthorized");
+    assert.throws(() => interpretCommandAnswer(answer(429, {}, { "retry-after": "20" })), (error: unknown) => {
+      return error instanceof EaseeApiError && error.code === "rate-limited" && error.retryAfterMs === 20_000;
+    });
+  });
+
+  it("translates the hub's response to the node's ticks, holds one that overtakes the REST answer, answers no-ops at once", async () => {
+    const clock = new ManualScheduler(0);
+    const delivered: DecodedCommandResponse[] = [];
+    let answerNext: (value: RestCommandAnswer) => void = () => undefined;
+    const sender = new RestCommandSender({
+      post: () => new Promise<RestCommandAnswer>((resolve) => (answerNext = resolve)),
+      deliver: (response) => delivered.push(response),
+      scheduler: clock,
+      spacingMs: 0,
+    });
+    const hubResponse = (ticks: string, chargerId = "EH1"): DecodedCommandResponse => ({
+      kind: "commandResponse",
+      chargerId,
+      commandId: 48,
+      ticks,
+      wasAccepted: true,
+      resultCode: 0,
+    });
+    const sent = sender.send(encoded(48, "SetDynamicChargerCurrent", { Current_Amp: 6 }, "111"), { timeoutMs: 5000 });
+    await clock.settle();
+    sender.onHubResponse(hubResponse("999")); // overtakes the REST answer: held
+    sender.onHubResponse(hubResponse("555", "EH2")); // another charger: passed on at once
+    assert.deepEqual(delivered.map((r) => [r.chargerId, r.ticks]), [["EH2", "555"]]);
+    answerNext({ commandId: 48, ticks: "999" });
+    await sent;
+    assert.deepEqual(delivered.map((r) => [r.chargerId, r.commandId, r.ticks]), [
+      ["EH2", 48, "555"],
+      ["EH1", 48, "111"],
+    ]);
+    const noop = sender.send(encoded(29, "SetEnabled", { IsEnabled: true }, "222"), { timeoutMs: 5000 });
+    await clock.settle();
+    answerNext({});
+    await noop;
+    await clock.settle();
+    assert.deepEqual(delivered.at(-1)?.ticks, "222");
+    assert.equal(delivered.at(-1)?.wasAccepted, true);
+    sender.close();
+    assert.equal(clock.pending, 0, "no timer left");
+  });
+
+  it("after a 429 no command goes to Easee until Retry-After has passed; commands are spaced", async () => {
+    const clock = new ManualScheduler(0);
+    const posted: number[] = [];
+    let fail = true;
+    const sender = new RestCommandSender({
+      post: async () => {
+        posted.push(clock.now());
+        if (fail) throw new EaseeApiError("rate-limited", "Easee is limiting commands (HTTP 429).", { retryAfterMs: 30_000 });
+        return {};
+      },
+      deliver: () => undefined,
+      scheduler: clock,
+    });
+    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: true }), { timeoutMs: 5000 }), /HTTP 429/);
+    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: false }), { timeoutMs: 5000 }), /next command in 30 s/);
+    assert.equal(posted.length, 1);
+    await clock.advance(30_000);
+    fail = false;
+    const first = sender.send(encoded(29, "SetEnabled", { IsEnabled: false }), { timeoutMs: 5000 });
+    const second = sender.send(encoded(11, "SetSmartCharging", { SmartCharging: true }), { timeoutMs: 5000 });
+    await clock.advance(2000);
+    await Promise.all([first, second]);
+    assert.deepEqual(posted.slice(1).map((at) => at - 30_000), [0, 1000], "one second apart");
+    sender.close();
   });
 });
