@@ -273,10 +273,11 @@ async function main(): Promise<void> {
       "",
       "Easee AMQP demo is running",
       `  Node-RED editor   http://${host}:${port}   (open the debug sidebar to watch the observations)`,
-      `  Easee simulator   ${sim.apiUrl}   integration user ${sim.credentials.userName} / ${sim.credentials.password}, personal user ${PERSONAL_DEMO_USER.userName} / ${PERSONAL_DEMO_USER.password}`,
+      `  Easee simulator   ${sim.apiUrl}   user ${sim.credentials.userName} / ${sim.credentials.password}`,
+      `  queue             ${sim.queueName} with chargers ${sim.chargers.map((c) => c.serial).join(", ")}`,
       stream === "signalr"
-        ? `  stream            SignalR hub ${sim.hubUrl} (personal account) with chargers ${sim.chargers.map((c) => c.serial).join(", ")}`
-        : `  queue             ${sim.queueName} with chargers ${sim.chargers.map((c) => c.serial).join(", ")}`,
+        ? `  stream            SignalR hub ${sim.hubUrl}, personal account ${PERSONAL_DEMO_USER.userName} / ${PERSONAL_DEMO_USER.password} (EASEE_DEMO_STREAM=signalr)`
+        : `  stream            AMQP (EASEE_DEMO_STREAM=signalr: the SignalR hub with a personal account)`,
       `  MQTT              ${mqtt ? `publishing ${topicRoot}/<charger>/<observation> to ${mqtt.host}:${mqtt.port}` : "off (no Mosquitto on 127.0.0.1:1883)"}`,
       `  user directory    ${userDir} (rewritten on every npm start)`,
       "Ctrl-C stops everything.",
