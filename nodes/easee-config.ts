@@ -47,8 +47,9 @@ interface EaseeConfigCredentials {
 }
 
 /**
- * Timing overrides for the test suite only (JSON in EASEE_AMQP_TEST_TUNING), so reconnect tests do not wait
- * a minute. Not a user setting: the defaults are what Easee expects from a well-behaved client.
+ * Timing overrides for the test suite only (`easeeAmqpTestTuning` in Node-RED's settings, read as the core mqtt node
+ * reads `mqttReconnectTime`), so reconnect tests do not wait a minute. Not a user setting: the defaults are what Easee
+ * expects from a well-behaved client.
  */
 interface TestTuning {
   amqpBackoffMinMs?: number;
@@ -56,6 +57,8 @@ interface TestTuning {
   apiBackoffMinMs?: number;
   apiBackoffMaxMs?: number;
   authRetryMs?: number;
+  urlRetryMs?: number;
+  stableAfterMs?: number;
   maxLoginsPerHour?: number;
   refetchAfterFailures?: number;
   connectTimeoutMs?: number;
@@ -67,20 +70,13 @@ interface TestTuning {
   signalrStableAfterMs?: number;
 }
 
-function readTestTuning(): TestTuning {
-  const text = process.env.EASEE_AMQP_TEST_TUNING;
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== "object" || value === null) return {};
-    const out: Record<string, number> = {};
-    for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof entry === "number" && Number.isFinite(entry) && entry >= 0) out[key] = entry;
-    }
-    return out as TestTuning;
-  } catch {
-    return {};
+function readTestTuning(value: unknown): TestTuning {
+  if (typeof value !== "object" || value === null) return {};
+  const out: Record<string, number> = {};
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof entry === "number" && Number.isFinite(entry) && entry >= 0) out[key] = entry;
   }
+  return out as TestTuning;
 }
 
 interface ConfigProblem {
@@ -174,8 +170,17 @@ function isProblem(value: ParsedSettings | ConfigProblem): value is ConfigProble
 
 type EaseeConfigNodeImpl = Node<EaseeConfigCredentials> & EaseeConfigNode;
 
+/** Where a deployed easee-config node logs in: the only place its stored password may be sent to (issue 12). */
+interface DeployedAccount {
+  readonly apiUrl: string;
+  readonly userName: string;
+}
+
 const init = (RED: NodeAPI): void => {
-  const tuning = readTestTuning();
+  // RED.settings holds whatever settings.js defines; this key is not in @types/node-red's settings type.
+  const tuning = readTestTuning((RED.settings as unknown as Record<string, unknown>).easeeAmqpTestTuning);
+  /** By node id, while the node runs. "Test connection" uses a stored password only for exactly these. */
+  const deployedAccounts = new Map<string, DeployedAccount>();
 
   const t = translator(RED);
 
@@ -191,7 +196,6 @@ const init = (RED: NodeAPI): void => {
     let restCommands: RestCommandSender | undefined;
     let session: EaseeSession | undefined;
     let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
-    const idleSubscribers = new Map<string, DeliverySubscriber>();
     let lastLogged = "";
 
     const log = (level: LogLevel, message: string): void => {
@@ -200,6 +204,12 @@ const init = (RED: NodeAPI): void => {
       else if (level === "warn") node.warn(message);
       else node.error(message);
     };
+
+    let deployed: DeployedAccount | undefined;
+    if (!isProblem(settings)) {
+      deployed = { apiUrl: settings.apiUrl, userName: settings.userName };
+      deployedAccounts.set(node.id, deployed);
+    }
 
     if (isProblem(settings)) {
       const message = t(settings.errorKey, settings.params);
@@ -213,6 +223,7 @@ const init = (RED: NodeAPI): void => {
           password: settings.password,
           ...(tuning.maxLoginsPerHour !== undefined ? { maxLoginsPerHour: tuning.maxLoginsPerHour } : {}),
           ...(tuning.authRetryMs !== undefined ? { authRetryMs: tuning.authRetryMs } : {}),
+          ...(tuning.urlRetryMs !== undefined ? { urlRetryMs: tuning.urlRetryMs } : {}),
           ...(tuning.apiTimeoutMs !== undefined ? { timeoutMs: tuning.apiTimeoutMs } : {}),
           ...(tuning.apiBackoffMinMs !== undefined || tuning.apiBackoffMaxMs !== undefined
             ? { backoff: { minMs: tuning.apiBackoffMinMs ?? 2000, maxMs: tuning.apiBackoffMaxMs ?? 300_000 } }
@@ -243,6 +254,7 @@ const init = (RED: NodeAPI): void => {
           ...(tuning.refetchAfterFailures !== undefined ? { refetchAfterFailures: tuning.refetchAfterFailures } : {}),
           ...(tuning.connectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.connectTimeoutMs } : {}),
           ...(tuning.closeTimeoutMs !== undefined ? { closeTimeoutMs: tuning.closeTimeoutMs } : {}),
+          ...(tuning.stableAfterMs !== undefined ? { stableAfterMs: tuning.stableAfterMs } : {}),
         };
         // The stream seam: the AMQP operator queue (integration accounts) or Easee's SignalR hub (any account).
         // Both hand the same decoded deliveries and connection states to the nodes; commands go out on the AMQP
@@ -285,7 +297,6 @@ const init = (RED: NodeAPI): void => {
         manager.register(subscriber);
         return;
       }
-      idleSubscribers.set(subscriber.id, subscriber);
       try {
         subscriber.onConnectionState?.(fixedState);
       } catch (error) {
@@ -294,7 +305,6 @@ const init = (RED: NodeAPI): void => {
     };
 
     node.deregister = async (subscriber: DeliverySubscriber): Promise<void> => {
-      idleSubscribers.delete(subscriber.id);
       if (!manager) return;
       await withGuard(manager.deregister(subscriber));
     };
@@ -338,7 +348,7 @@ const init = (RED: NodeAPI): void => {
         .finally(() => {
           session?.release(removed === true);
           session = undefined;
-          idleSubscribers.clear();
+          if (deployedAccounts.get(node.id) === deployed) deployedAccounts.delete(node.id);
           done();
         });
     });
@@ -369,20 +379,42 @@ const init = (RED: NodeAPI): void => {
     },
   );
 
+  /** The stored password of easee-config node `id`, if the request names exactly where it was deployed to log in. */
+  function storedPasswordFor(id: string, apiUrlText: string, userName: string): string | undefined {
+    const deployed = id === "" ? undefined : deployedAccounts.get(id);
+    const node = deployed ? RED.nodes.getNode(id) : null;
+    if (!deployed || !node || node.type !== "easee-config") return undefined;
+    let apiUrl: string;
+    try {
+      apiUrl = normaliseApiUrl(apiUrlText);
+    } catch {
+      return undefined;
+    }
+    if (apiUrl !== deployed.apiUrl || userName !== deployed.userName) return undefined;
+    const stored = RED.nodes.getCredentials(id) as EaseeConfigCredentials | undefined;
+    return stored?.password || undefined;
+  }
+
   async function testConnection(request: Request, response: Response): Promise<void> {
     const body: Record<string, unknown> =
       typeof request.body === "object" && request.body !== null ? (request.body as Record<string, unknown>) : {};
     const text = (value: unknown): string => (typeof value === "string" ? value : "");
     const id = text(body.id);
-    let userName = text(body.username).trim();
+    const userName = text(body.username).trim();
     let password = text(body.password);
-    if (password === PASSWORD_PLACEHOLDER || (password === "" && id !== "")) {
-      const stored = id ? (RED.nodes.getCredentials(id) as EaseeConfigCredentials | undefined) : undefined;
-      password = stored?.password ?? "";
-      if (userName === "") userName = (stored?.username ?? "").trim();
-    }
     const apiUrlText = text(body.apiUrl).trim() || DEFAULT_API_URL;
     const chosen = parseStreamKind(body.stream);
+    if (password === PASSWORD_PLACEHOLDER || (password === "" && id !== "")) {
+      // The stored password, only for a deployed easee-config node and only to the API URL and user name it was
+      // deployed with: otherwise any editor user could have the runtime send any node's stored password (an
+      // mqtt-broker's, or this node's) to a server of their choosing (issue 12). Nothing is sent then.
+      const stored = storedPasswordFor(id, apiUrlText, userName);
+      if (stored === undefined) {
+        response.json({ ok: false, code: "password-needed", message: t("easee-config.test.result.password-needed") });
+        return;
+      }
+      password = stored;
+    }
     if (userName === "" || password === "") {
       response.json({ ok: false, code: "missing-credentials", message: t("easee-config.errors.no-credentials") });
       return;

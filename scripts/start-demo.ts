@@ -132,6 +132,7 @@ async function startSimulatorOnFreePort(): Promise<Simulator> {
     host,
     operatorId,
     chargers: 3,
+    equalizers: 1,
     startCharging: 1,
     speed,
     api: {
@@ -279,6 +280,7 @@ async function main(): Promise<void> {
         ? `  stream            SignalR hub ${sim.hubUrl}, personal account ${PERSONAL_DEMO_USER.userName} / ${PERSONAL_DEMO_USER.password} (EASEE_DEMO_STREAM=signalr)`
         : `  stream            AMQP (EASEE_DEMO_STREAM=signalr: the SignalR hub with a personal account)`,
       `  MQTT              ${mqtt ? `publishing ${topicRoot}/<charger>/<observation> to ${mqtt.host}:${mqtt.port}` : "off (no Mosquitto on 127.0.0.1:1883)"}`,
+      `  charging session  press "Start a session" in the flow, or: node dist/simulator/cli.js session start --api-url ${sim.apiUrl}`,
       `  user directory    ${userDir} (rewritten on every npm start)`,
       "Ctrl-C stops everything.",
       "",

@@ -7,6 +7,8 @@
  *   GET  /api/streams/amqp/v2         Bearer → {server, port, useSsl, virtualHost, queueName, exchangeName, username, password}
  *   GET  /api/chargers                Bearer → [{id, name, …}] (any account)
  * and, through `extend` (simulator/signalr-hub.ts), the SignalR hub and the REST command endpoints.
+ * and, not Easee's but the simulator's own control (the demo's inject nodes, `easee-simulator session`):
+ *   POST /simulator/session           {action: "start" | "stop", charger?: serial} → {serial, action, changed, opMode}
  * with Easee-like failures: 400 "Username or password is invalid"; 400 errorCode 727 for an unverified e-mail; 403 on
  * amqp/v2 for a personal (non-integration) account; 401 for an expired or unknown token; and selectable faults
  * (5xx, 429 with Retry-After, connection dropped, no answer).
@@ -48,6 +50,15 @@ export interface SimulatedUser {
 }
 
 export type ApiEndpoint = "login" | "refresh" | "amqp" | "chargers" | "charger-settings" | "charger-command";
+
+/** Path of the simulator's own session control (not an Easee endpoint). */
+export const SESSION_CONTROL_PATH = "/simulator/session";
+
+/** Starts or stops a charging session; undefined when no charger has the serial. */
+export type SessionControl = (
+  action: "start" | "stop",
+  serial: string | undefined,
+) => Promise<{ readonly serial: string; readonly action: string; readonly changed: boolean; readonly opMode: number } | undefined>;
 
 export interface ApiFault {
   /**
@@ -137,6 +148,13 @@ export interface EaseeApiServer {
   expireAccessTokens(): void;
   /** Refresh tokens are refused from now on (a refresh answers 400, so clients must log in again). */
   revokeRefreshTokens(): void;
+  /**
+   * What `POST /simulator/devices/{serial}/presence` (body `{"silent": true|false, "cloudReport"?: true}`) does:
+   * set by the simulator; without it the endpoint answers 404. Resolves false for a serial not played.
+   */
+  setPresenceControl(control: PresenceControl | undefined): void;
+  /** What POST /simulator/session does; without one it answers 503. */
+  setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
   /** The chargers GET /api/chargers lists (every account sees the same ones). */
@@ -153,6 +171,11 @@ export interface EaseeApiServer {
   takeFault(endpoint: ApiEndpoint): ApiFault | undefined;
   close(): Promise<void>;
 }
+
+export type PresenceControl = (serial: string, silent: boolean, options: { cloudReport?: boolean; reason?: string }) => Promise<boolean>;
+
+/** `/simulator/devices/{serial}/presence`: serials are short letters and digits; anything else is not this route. */
+const PRESENCE_PATH = /^\/simulator\/devices\/([A-Za-z0-9]{1,32})\/presence$/;
 
 interface IssuedToken {
   readonly userName: string;
@@ -238,6 +261,7 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     if (!issued || issued.expiresAtMs <= Date.now()) return undefined;
     return { userName: issued.userName, expiresAtMs: issued.expiresAtMs };
   }
+  let sessionControl: SessionControl | undefined;
 
   if (options.declareTopology ?? true) {
     await withAdminChannel(amqpUrl, async (channel) => {
@@ -278,6 +302,8 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     return undefined;
   }
 
+  let presenceControl: PresenceControl | undefined;
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
@@ -290,6 +316,26 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       if (extension.handleRequest && (await extension.handleRequest(request, response, path))) return;
     }
     const body = method === "POST" ? await readJson(request) : {};
+    if (method === "POST" && path.length <= 80) {
+      const match = PRESENCE_PATH.exec(path);
+      if (match) {
+        record(presenceControl === undefined ? 404 : 200);
+        if (presenceControl === undefined) {
+          send(response, 404, { title: "Not Found", status: 404 });
+          return;
+        }
+        const serial = match[1] as string;
+        const silent = body["silent"] === true;
+        const known = await presenceControl(serial, silent, {
+          ...(body["cloudReport"] === true ? { cloudReport: true } : {}),
+          ...(typeof body["reason"] === "string" ? { reason: body["reason"].slice(0, 64) } : {}),
+        });
+        if (!known) send(response, 404, { title: `No simulated device ${serial}`, status: 404 });
+        else send(response, 200, { serial, silent });
+        return;
+      }
+    }
+
     const fault = endpoint === "other" ? undefined : takeFault(endpoint);
     if (fault) {
       switch (fault.kind) {
@@ -402,6 +448,30 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       return;
     }
 
+    if (method === "POST" && path === SESSION_CONTROL_PATH) {
+      const action = body["action"];
+      const serial = typeof body["charger"] === "string" ? body["charger"] : undefined;
+      if (action !== "start" && action !== "stop") {
+        record(400);
+        send(response, 400, { title: 'action must be "start" or "stop"', status: 400 });
+        return;
+      }
+      if (sessionControl === undefined) {
+        record(503);
+        send(response, 503, { title: "No chargers are simulated", status: 503 });
+        return;
+      }
+      const result = await sessionControl(action, serial);
+      if (result === undefined) {
+        record(404);
+        send(response, 404, { title: `No simulated charger ${serial ?? ""}`.trim(), status: 404 });
+        return;
+      }
+      record(200);
+      send(response, 200, result);
+      return;
+    }
+
     record(404);
     send(response, 404, { title: "Not Found", status: 404 });
   }
@@ -465,6 +535,12 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     },
     revokeRefreshTokens() {
       refreshTokens.clear();
+    },
+    setPresenceControl(control) {
+      presenceControl = control;
+    },
+    setSessionControl(control) {
+      sessionControl = control;
     },
     issuedSecrets: () => [...secrets],
     setChargers(serials) {

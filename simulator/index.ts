@@ -12,7 +12,8 @@ import {
 import type { ChargerModel, ChargerModelOptions } from "./charger";
 import { CommandSide, type CommandEvent } from "./commands";
 import type { ArrivalTimeFormat } from "./encode";
-import { Publisher, type LoadOptions, type LoadResult, type ShapeOption } from "./publisher";
+import type { EqualizerModel, EqualizerModelOptions } from "./equalizer";
+import { Publisher, type LoadOptions, type LoadResult, type ShapeOption, type SilenceOptions } from "./publisher";
 import { HUB_PATH, attachSignalrHub, type SimulatedHub } from "./signalr-hub";
 
 export { ChargerModel, COMMAND, OBS, OP_MODE, RESULT_CODE, reverseToken } from "./charger";
@@ -27,7 +28,10 @@ export {
 } from "./encode";
 export type { ArrivalTimeFormat, EncodedMessage, MessageShape, SimObservation } from "./encode";
 export { Publisher, serialFor } from "./publisher";
-export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption } from "./publisher";
+export type { LoadOptions, LoadResult, PublisherCounts, SessionAction, SessionResult, ShapeOption, SilenceOptions } from "./publisher";
+export { EQ, EqualizerModel } from "./equalizer";
+export type { EqualizerModelOptions } from "./equalizer";
+export { SESSION_CONTROL_PATH } from "./api-server";
 export type { CommandEvent } from "./commands";
 export { HUB_PATH, attachSignalrHub } from "./signalr-hub";
 export type { HubCommandResponse, HubConnectionInfo, HubObservation, RestCommandEvent, SimulatedHub } from "./signalr-hub";
@@ -48,6 +52,8 @@ export interface SimulatorOptions {
   /** How many generated chargers start with a car charging. Default 1. */
   readonly startCharging?: number;
   readonly serialPrefix?: string;
+  /** Number of Equalizers (QH000001 …) or their options, measuring the grid the chargers draw from. Default 0. */
+  readonly equalizers?: number | readonly EqualizerModelOptions[];
   /** Body shape of observations: masterloop (default), signalr, pascal, or mixed. */
   readonly shape?: ShapeOption;
   /** ArrivalTime header as ISO string (default) or epoch ms. */
@@ -86,6 +92,14 @@ export interface Simulator {
   readonly publisher: Publisher;
   readonly commands: CommandSide | undefined;
   readonly chargers: readonly ChargerModel[];
+  readonly equalizers: readonly EqualizerModel[];
+  /**
+   * A charger (or Equalizer) stops talking, as when its network is gone; with `cloudReport` the cloud first says so
+   * (CloudDisconnectReason, ConnectedToCloud = false). False for a serial the simulator does not play.
+   */
+  silence(serial: string, options?: SilenceOptions): Promise<boolean>;
+  /** … and comes back (ConnectedToCloud = true, then its usual reports). */
+  speak(serial: string): Promise<boolean>;
   /** Load mode: a fixed rate or a backlog of messages onto the operator queue. */
   runLoad(options: LoadOptions): Promise<LoadResult>;
   /** Stops everything and deletes the operator queue and exchange. Safe to call twice. */
@@ -108,6 +122,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // Served on the API's HTTP server; closed with it.
   const hub = attachSignalrHub(api);
   const release = async (): Promise<void> => {
+    api.setSessionControl(undefined);
+    api.setPresenceControl(undefined);
     publisher?.stop();
     await commands?.close();
     await publisher?.close();
@@ -122,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.chargers !== undefined ? { chargers: options.chargers } : {}),
       ...(options.startCharging !== undefined ? { startCharging: options.startCharging } : {}),
       ...(options.serialPrefix !== undefined ? { serialPrefix: options.serialPrefix } : {}),
+      ...(options.equalizers !== undefined ? { equalizers: options.equalizers } : {}),
       ...(options.shape !== undefined ? { shape: options.shape } : {}),
       ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
       ...(options.speed !== undefined ? { speed: options.speed } : {}),
@@ -154,6 +171,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ...(options.answerCommands !== undefined ? { answer: options.answerCommands } : {}),
       });
     }
+    const playing = publisher;
+    // The REST API's control endpoint (POST /simulator/devices/{serial}/presence) drives the same switch.
+    api.setPresenceControl((serial, silent, silenceOptions) => (silent ? playing.silence(serial, silenceOptions) : playing.speak(serial)));
+    const sessions = publisher;
+    api.setSessionControl((action, serial) => sessions.session(action, serial));
     if (options.live ?? true) await publisher.start();
   } catch (error) {
     await release().catch(() => undefined);
@@ -175,6 +197,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     publisher: started,
     commands,
     chargers: started.chargers,
+    equalizers: started.equalizers,
+    silence: (serial, silenceOptions) => started.silence(serial, silenceOptions),
+    speak: (serial) => started.speak(serial),
     runLoad: (load) => started.runLoad(load),
     close() {
       closing ??= release();

@@ -146,6 +146,7 @@ describe("SignalR stream: real client → simulated Easee hub → easee-config �
       "chargerId",
       "dataType",
       "description",
+      "device",
       "known",
       "name",
       "observationId",
