@@ -12,7 +12,7 @@ import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
 import observationsNode from "../../nodes/easee-observations";
 import { startSimulator, type Simulator } from "../../simulator";
-import { type FlowNode, Inbox, callText, english, loadFlow, nextCall } from "../helpers/flows";
+import { type FlowNode, Inbox, callText, english, loadFlow, nextCall, setTestTuning } from "../helpers/flows";
 import { RuntimeCapture } from "../helpers/log-capture";
 import { helper, startServer, stopServer } from "../helpers/node-red";
 
@@ -57,7 +57,7 @@ describe("SignalR stream: real client → simulated Easee hub → easee-config �
         },
       },
     });
-    process.env.EASEE_AMQP_TEST_TUNING = JSON.stringify(TUNING);
+    setTestTuning(TUNING);
     await startServer();
     capture = RuntimeCapture.start();
     capture.watchSecrets(() => [PERSONAL.password, INTEGRATION.password, ...sim.api.issuedSecrets()]);
@@ -70,7 +70,7 @@ describe("SignalR stream: real client → simulated Easee hub → easee-config �
     }
     const leaks = capture.leaks();
     capture.stop();
-    delete process.env.EASEE_AMQP_TEST_TUNING;
+    setTestTuning(undefined);
     await stopServer();
     await sim.close();
     assert.deepEqual(leaks, [], "no secret in any log line, status or msg");
