@@ -24,9 +24,10 @@ import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
 import { CommandSendError } from "../command/send-error";
-import { Backoff, type BackoffOptions } from "./backoff";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { describeDelay } from "../easee-api/errors";
 import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
-import { delay, realScheduler, type Scheduler } from "./scheduler";
+import { delay, realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 
 /** The parts of an amqplib message the manager reads. */
 export interface DeliveryLike {
@@ -98,6 +99,15 @@ export interface ManagerSubscriber {
   onConnectionState?(state: ConnectionState): void;
 }
 
+/**
+ * Whether a subscriber needs the consumer: it takes observations or command responses. A subscriber with only
+ * `onConnectionState` (e.g. easee-homeassistant's availability) gets state but never starts a consumer: a consumer
+ * acknowledges every delivery, and with nobody taking them they would be lost (issue 12).
+ */
+export function needsConsumer(subscriber: ManagerSubscriber): boolean {
+  return typeof subscriber.onObservation === "function" || typeof subscriber.onCommandResponse === "function";
+}
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface ConnectionManagerOptions {
@@ -123,8 +133,10 @@ export interface ConnectionManagerOptions {
   readonly connectTimeoutMs?: number;
   /** Wait this long for a clean close before destroying the socket. Default 2000 ms. */
   readonly closeTimeoutMs?: number;
-  /** Wait after an API error that gave no retry hint. Default 60000 ms. */
+  /** Wait after an API error that gave no retry hint. Default 60000 ms. No API answer ends the loop. */
   readonly apiRetryFallbackMs?: number;
+  /** Reset the reconnect backoff only after a connection stayed up this long. Default 60000 ms. */
+  readonly stableAfterMs?: number;
   readonly scheduler?: Scheduler;
   readonly log?: (level: LogLevel, message: string) => void;
   /** Every state change (also with no subscriber listening), e.g. for the owner's own log. */
@@ -148,9 +160,17 @@ const KEY = {
   brokerUnreachable: "easee-config.status.broker-unreachable",
   queueNotFound: "easee-config.status.queue-not-found",
   apiError: "easee-config.status.api-error",
+  idle: "easee-config.status.idle",
 } as const;
 
 export const IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
+
+/** What a state-only subscriber is told while no node takes deliveries: nothing is connected, on purpose. */
+export const NO_CONSUMER_STATE: ConnectionState = {
+  phase: "disconnected",
+  statusKey: KEY.idle,
+  detail: "No node takes observations or command responses from this account, so the queue is not consumed",
+};
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -213,6 +233,10 @@ export class ConnectionManager {
   private readonly channelOf = new WeakMap<ConnectionLike, ChannelLike>();
   private forceRefresh = false;
   private failuresInARow = 0;
+  /** Resets the backoff once the connection has stayed up for stableAfterMs. */
+  private stableTimer: TimerHandle | undefined;
+  /** Ends the wait for `close` of a connection whose socket was destroyed (amqplib emits no `close` then). */
+  private readonly forcedClose = new WeakMap<ConnectionLike, (reason: string) => void>();
   private closed = false;
   private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
   /** The newest handled delivery not acked yet, its channel, and how many deliveries its ack will cover. */
@@ -255,7 +279,10 @@ export class ConnectionManager {
     return this.channel !== undefined;
   }
 
-  /** Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one connects. */
+  /**
+   * Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one that needs the
+   * consumer (see needsConsumer) connects; a state-only subscriber alone connects nothing and is told so.
+   */
   register(subscriber: ManagerSubscriber): void {
     if (this.closed) {
       // Closing down (a flow node starting while its config node stops): nothing will connect any more.
@@ -263,18 +290,33 @@ export class ConnectionManager {
       return;
     }
     this.subscribers.set(subscriber.id, subscriber);
+    if (!this.loop && this.consumerNeeded()) {
+      this.notify(subscriber, this.currentState);
+      this.start();
+      return;
+    }
+    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) this.setState(NO_CONSUMER_STATE);
     this.notify(subscriber, this.currentState);
-    if (!this.loop) this.start();
   }
 
-  /** Removes a subscriber. The last one closes the connection; resolves when it is closed. */
+  /** Removes a subscriber. The last one needing the consumer closes the connection; resolves when it is closed. */
   async deregister(subscriberOrId: ManagerSubscriber | string): Promise<void> {
     const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
     const subscriber = this.subscribers.get(id);
     if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) {
       this.subscribers.delete(id);
     }
-    if (this.subscribers.size === 0) await this.stop();
+    if (!this.consumerNeeded()) await this.stop();
+  }
+
+  /** True while at least one subscriber takes observations or command responses. */
+  get consumerWanted(): boolean {
+    return this.consumerNeeded();
+  }
+
+  private consumerNeeded(): boolean {
+    for (const subscriber of this.subscribers.values()) if (needsConsumer(subscriber)) return true;
+    return false;
   }
 
   /** Final close (the config node is closing): no more subscribers, connection closed within a few seconds. */
@@ -298,7 +340,7 @@ export class ConnectionManager {
     const deadline = this.scheduler.now() + options.timeoutMs;
     for (;;) {
       if (options.signal?.aborted) throw new CommandSendError("closed", "the command was withdrawn (its node closed)");
-      if (this.closed || this.subscribers.size === 0) {
+      if (this.closed || !this.consumerNeeded()) {
         throw new CommandSendError("closed", "the easee-config node is not connected (closing or not in use)");
       }
       const connection = this.connection;
@@ -349,8 +391,16 @@ export class ConnectionManager {
   private start(): void {
     const controller = new AbortController();
     this.controller = controller;
-    this.loop = this.run(controller.signal).catch((error: unknown) => {
+    const loop = this.run(controller.signal).catch((error: unknown) => {
       if (!(error instanceof StopSignal)) this.log("error", `AMQP connection loop ended: ${messageOf(error)}`);
+    });
+    this.loop = loop;
+    // The loop only ends when stopped; should a bug end it otherwise, the next register must be able to start it.
+    void loop.then(() => {
+      if (this.loop === loop && !controller.signal.aborted) {
+        this.loop = undefined;
+        this.controller = undefined;
+      }
     });
   }
 
@@ -367,12 +417,13 @@ export class ConnectionManager {
     if (this.controller === controller) {
       this.controller = undefined;
       this.loop = undefined;
+      this.clearStableTimer();
       this.backoff.reset();
       this.failuresInARow = 0;
-      this.setState(IDLE_STATE);
+      this.setState(!this.closed && this.subscribers.size > 0 ? NO_CONSUMER_STATE : IDLE_STATE);
       this.wakeUpWaiters();
       // Someone registered while we were closing: they need a connection after all.
-      if (!this.closed && this.subscribers.size > 0) this.start();
+      if (!this.closed && this.consumerNeeded()) this.start();
     }
   }
 
@@ -407,7 +458,9 @@ export class ConnectionManager {
       this.liveDetails = details;
       this.publisher.reset();
       this.failuresInARow = 0;
-      this.backoff.reset();
+      // The backoff starts again from the smallest delay only once this connection has proved stable: a broker
+      // that drops us right after consume must see growing delays, not one attempt a second (issue 12).
+      this.armStableTimer();
       this.setState({
         phase: "connected",
         statusKey: KEY.connected,
@@ -417,6 +470,7 @@ export class ConnectionManager {
       this.wakeUpWaiters();
 
       const reason = await closedPromise;
+      this.clearStableTimer();
       if (signal.aborted) return;
       this.channel = undefined;
       this.connection = undefined;
@@ -432,7 +486,11 @@ export class ConnectionManager {
     }
   }
 
-  /** Details from the API, or undefined when the loop must end (stopped, or a setting has to change). */
+  /**
+   * Details from the API, or undefined only when the loop is stopped. No API answer ends the loop (issue 12): a
+   * redirect or 404 at boot may be maintenance, so every failure waits (as long as the error says, else
+   * apiRetryFallbackMs) and tries again; the state says what failed and when the next try is.
+   */
   private async fetchDetails(signal: AbortSignal): Promise<AmqpDetails | undefined> {
     for (;;) {
       try {
@@ -442,16 +500,15 @@ export class ConnectionManager {
       } catch (error) {
         if (signal.aborted) return undefined;
         const apiError = error instanceof EaseeApiError ? error : undefined;
-        const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
+        const retryAfterMs = apiError?.retryAfterMs ?? this.options.apiRetryFallbackMs ?? 60_000;
+        const message = messageOf(error);
         this.setState({
           phase: "error",
           statusKey: apiError ? apiError.statusKey : KEY.apiError,
-          detail: messageOf(error),
+          detail: /next try in/i.test(message) ? message : `${message} Next try in ${describeDelay(retryAfterMs)}.`,
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
-        this.log("debug", messageOf(error));
-        // No retry hint: only a change of settings (a redeploy) can help; stay in the error state.
-        if (retryAfterMs === undefined) return undefined;
+        this.log("debug", message);
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
         this.setState({ phase: "connecting", statusKey: KEY.connecting });
@@ -542,7 +599,12 @@ export class ConnectionManager {
         cleanup();
         resolve("stopped");
       };
+      const onForcedClose = (reason: string): void => {
+        cleanup();
+        resolve(reason);
+      };
       const cleanup = (): void => {
+        this.forcedClose.delete(connection);
         connection.removeListener("close", onClose as Listener);
         connection.removeListener("blocked", onBlocked as Listener);
         connection.removeListener("unblocked", onUnblocked as Listener);
@@ -555,6 +617,7 @@ export class ConnectionManager {
       connection.on("blocked", onBlocked as Listener);
       connection.on("unblocked", onUnblocked as Listener);
       signal.addEventListener("abort", onAbort, { once: true });
+      this.forcedClose.set(connection, onForcedClose);
     });
   }
 
@@ -752,7 +815,25 @@ export class ConnectionManager {
     );
     const outcome = await Promise.race([closing, timedOut]);
     this.scheduler.clearTimeout(timer);
-    if (outcome !== "closed") destroySocket(connection);
+    if (outcome !== "closed") {
+      destroySocket(connection);
+      // amqplib emits no `close` for a destroyed socket: without this the loop would wait for it for ever (with
+      // heartbeat 0) while the status stayed green (issue 12). The loop goes on to reconnect.
+      this.forcedClose.get(connection)?.(`the broker did not answer a close within ${timeoutMs} ms`);
+    }
+  }
+
+  private armStableTimer(): void {
+    this.clearStableTimer();
+    this.stableTimer = this.scheduler.setTimeout(() => {
+      this.stableTimer = undefined;
+      this.backoff.reset();
+    }, this.options.stableAfterMs ?? 60_000);
+  }
+
+  private clearStableTimer(): void {
+    this.scheduler.clearTimeout(this.stableTimer);
+    this.stableTimer = undefined;
   }
 
   private async wait(ms: number, signal: AbortSignal): Promise<void> {

@@ -11,13 +11,14 @@ export interface ChargerFilter {
 }
 
 export function parseChargerFilter(text: string | undefined | null): ChargerFilter {
-  const serials: string[] = [];
+  // A Set, not serials.includes: a long pasted list would otherwise cost quadratic time (issue 12).
+  const set = new Set<string>();
   for (const token of String(text ?? "").split(/[\s,;]+/)) {
     const serial = token.trim().toUpperCase();
-    if (serial !== "" && !serials.includes(serial)) serials.push(serial);
+    if (serial !== "") set.add(serial);
   }
+  const serials = [...set];
   if (serials.length === 0) return { serials, passesAll: true, matches: () => true };
-  const set = new Set(serials);
   return {
     serials,
     passesAll: false,

@@ -340,3 +340,54 @@ export function countByCategory(corpus: readonly CorpusDelivery[]): Record<strin
   for (const entry of corpus) counts[entry.category] = (counts[entry.category] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * Hostile text shapes found in the issue 12 review (defect 2): texts that made a backtracking regular expression or
+ * a quadratic loop take seconds to minutes. Each function returns texts of about `size` characters.
+ * - `number`: digits that end in a non-digit (the old decimal check backtracked quadratically on them);
+ * - `apiTitle`: an Easee error `title` repeating the start of the e-mail / rate-limit wordings without their end;
+ * - `url`: an API URL whose path is slashes followed by something else (the trailing-slash trim was quadratic);
+ * - `topic`: a Home Assistant topic root of slashes followed by something else;
+ * - `list`: an editor list of many distinct tokens, and of spaces and dashes around digits.
+ */
+export const HOSTILE_TEXT_SHAPES = {
+  number: (size: number): string[] => [
+    "1".repeat(size) + "x",
+    "1".repeat(size) + ".",
+    "1".repeat(size) + "e",
+    "." + "1".repeat(size) + "x",
+    "1." + "1".repeat(size) + "e+x",
+    "+" + "1".repeat(size / 2) + "." + "1".repeat(size / 2) + "ex",
+  ],
+  apiTitle: (size: number): string[] => [
+    "email ".repeat(size / 6),
+    "e-mail".repeat(size / 6),
+    "email" + " ".repeat(size) + "x",
+    "too" + " ".repeat(size) + "x",
+    "too many ".repeat(size / 9),
+    "not" + " ".repeat(size) + "x",
+  ],
+  url: (size: number): string[] => [
+    "https://api.easee.com/" + "/".repeat(size) + "x",
+    "https://api.easee.com" + "/".repeat(size),
+    "https://" + "a".repeat(size),
+    "http://127.0.0.1:1/" + "/a".repeat(size / 2),
+  ],
+  topic: (size: number): string[] => ["/".repeat(size) + "x", "x" + "/".repeat(size) + "x", "/".repeat(size)],
+  list: (size: number): string[] => {
+    const distinct: string[] = [];
+    let length = 0;
+    for (let i = 0; length < size; i += 1) {
+      const token = `EH${i}`;
+      distinct.push(token);
+      length += token.length + 1;
+    }
+    return [
+      distinct.join(","),
+      "1" + " ".repeat(size) + "x",
+      "1" + " ".repeat(size / 2) + "-" + " ".repeat(size / 2) + "x",
+      "1".repeat(size) + "-x",
+      "a".repeat(size) + "!",
+    ];
+  },
+};

@@ -25,7 +25,7 @@ import { promisify } from "node:util";
 import configNode from "../../nodes/easee-config";
 import observationsNode from "../../nodes/easee-observations";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
-import { callText, calls, loadFlow, nextCall } from "../helpers/flows";
+import { callText, calls, loadFlow, nextCall, setTestTuning } from "../helpers/flows";
 import { RuntimeCapture } from "../helpers/log-capture";
 import { startServer, stopServer } from "../helpers/node-red";
 import {
@@ -217,14 +217,12 @@ describe("secrets and security (integration)", function () {
         logging: { console: { level: "trace", metrics: false, audit: true } },
         editorTheme: { tours: false, projects: { enabled: false } },
         telemetry: { enabled: false },
+        // Shorter reconnects for the test (nodes/easee-config.ts reads it from the settings; not a user setting).
+        easeeAmqpTestTuning: { amqpBackoffMinMs: 200, amqpBackoffMaxMs: 1000, apiBackoffMinMs: 200, apiBackoffMaxMs: 1000 },
       });
       const redJs = path.join(path.dirname(require.resolve(`${RUNTIME}/package.json`)), "red.js");
       nodeRed = new NodeRedProcess(
         spawn(process.execPath, [redJs, "--userDir", userDir, "--settings", path.join(userDir, "settings.js"), "--port", String(port)], {
-          env: {
-            ...process.env,
-            EASEE_AMQP_TEST_TUNING: JSON.stringify({ amqpBackoffMinMs: 200, amqpBackoffMaxMs: 1000, apiBackoffMinMs: 200, apiBackoffMaxMs: 1000 }),
-          },
           stdio: ["ignore", "pipe", "pipe"],
         }),
       );
@@ -469,7 +467,7 @@ describe("secrets and security (integration)", function () {
     });
 
     beforeEach(async () => {
-      process.env.EASEE_AMQP_TEST_TUNING = JSON.stringify({ amqpBackoffMinMs: 200, amqpBackoffMaxMs: 500, connectTimeoutMs: 3000 });
+      setTestTuning({ amqpBackoffMinMs: 200, amqpBackoffMaxMs: 500, connectTimeoutMs: 3000 });
       await startServer();
       capture = RuntimeCapture.start();
       capture.watchSecrets(() => [user.password, ...api.issuedSecrets()]);
@@ -478,7 +476,7 @@ describe("secrets and security (integration)", function () {
     afterEach(async () => {
       await stopServer();
       capture.stop();
-      delete process.env.EASEE_AMQP_TEST_TUNING;
+      setTestTuning(undefined);
       assert.deepEqual(capture.leaks(), [], "nothing secret in the log, statuses or msgs");
     });
 
