@@ -4,11 +4,12 @@
  * This file only wires the pure core (core/routing) to Node-RED, and serves the catalogue to the editor.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
-import { catalogueNameLookup, editorCatalogue } from "../core/routing/catalogue";
+import { catalogueNameLookup, editorCatalogue, editorEqualizerCatalogue } from "../core/routing/catalogue";
 import {
   ChangeTracker,
   chargerIdOf,
   compileFilter,
+  deviceOf,
   flag,
   observationIdOf,
   passesChargers,
@@ -81,7 +82,9 @@ const init = (RED: NodeAPI): void => {
         return;
       }
       const observationId = observationIdOf(msg);
-      if (observationId === undefined && !warnedNoId) {
+      // Presence msgs (easee-observations, topic …/Online) have no observation id by design: they go to otherwise.
+      const isPresence = observationId === undefined && (msg as { easee?: { presence?: unknown } }).easee?.presence !== undefined;
+      if (observationId === undefined && !warnedNoId && !isPresence) {
         warnedNoId = true;
         node.warn(t("easee-filter.warn.noObservationId"));
       }
@@ -92,7 +95,7 @@ const init = (RED: NodeAPI): void => {
           return;
         }
       }
-      const ports = routeObservation(filter, observationId);
+      const ports = routeObservation(filter, observationId, deviceOf(msg));
       if (ports.length > 0) {
         const onward: (NodeMessage | null)[] = new Array<NodeMessage | null>(filter.outputs).fill(null);
         for (const port of ports) onward[port] = msg;
@@ -111,7 +114,7 @@ const init = (RED: NodeAPI): void => {
   serveSeenChargers(RED, "easee-filter.read");
 
   RED.httpAdmin.get(CATALOGUE_PATH, RED.auth.needsPermission("easee-filter.read"), (_req, res) => {
-    res.json({ observations: editorCatalogue() });
+    res.json({ observations: editorCatalogue(), equalizerObservations: editorEqualizerCatalogue() });
   });
 };
 

@@ -19,6 +19,7 @@ import {
   type MqttMessage,
   type OriginInfo,
 } from "../core/homeassistant";
+import type { DeviceKind } from "../core/catalogue";
 import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
@@ -68,6 +69,24 @@ interface EaseeMsgFields {
   label?: unknown;
   device?: unknown;
   late?: unknown;
+  timestamp?: unknown;
+  arrivalTime?: unknown;
+  presence?: unknown;
+}
+
+interface PresenceFields {
+  online?: unknown;
+  lastSeen?: { arrivalTime?: unknown; receivedAt?: unknown } | null;
+}
+
+function deviceOf(easee: EaseeMsgFields): DeviceKind | undefined {
+  return easee.device === "charger" || easee.device === "equalizer" || easee.device === "unknown" ? easee.device : undefined;
+}
+
+/** When the device was heard: the cloud's arrival time where the msg has it, else the device's own time. */
+function seenAtOf(easee: EaseeMsgFields): string | undefined {
+  if (typeof easee.arrivalTime === "string") return easee.arrivalTime;
+  return typeof easee.timestamp === "string" ? easee.timestamp : undefined;
 }
 
 /** The serials a remove msg names: a string, a comma-separated string, or an array of strings; undefined = all. */
@@ -237,17 +256,40 @@ const init = (RED: NodeAPI): void => {
       }
 
       const easee = (msg as { easee?: EaseeMsgFields }).easee;
+      // A presence msg of easee-observations (…/Online): availability, the Online and Last seen sensors.
+      if (easee !== null && typeof easee === "object" && typeof easee.chargerId === "string" && easee.chargerId !== "" &&
+        easee.presence !== null && typeof easee.presence === "object" && typeof (easee.presence as PresenceFields).online === "boolean") {
+        const presence = easee.presence as PresenceFields;
+        const lastSeen = presence.lastSeen;
+        const seen = lastSeen !== null && typeof lastSeen === "object" ? (lastSeen.arrivalTime ?? lastSeen.receivedAt) : undefined;
+        const device = deviceOf(easee);
+        sendAll(
+          send,
+          bridge.presence({
+            chargerId: easee.chargerId,
+            online: presence.online === true,
+            ...(device !== undefined ? { device } : {}),
+            ...(typeof seen === "string" ? { lastSeen: seen } : {}),
+          }),
+        );
+        showStatus();
+        done();
+        return;
+      }
       if (easee === null || typeof easee !== "object" || typeof easee.chargerId !== "string" || easee.chargerId === "" || typeof easee.observationId !== "number") {
         node.error(t("easee-homeassistant.errors.notObservation"), msg);
         done();
         return;
       }
+      const device = deviceOf(easee);
+      const seenAt = seenAtOf(easee);
       const messages = bridge.observe({
         chargerId: easee.chargerId,
         observationId: easee.observationId,
         value: msg.payload,
         ...(typeof easee.label === "string" ? { label: easee.label } : {}),
-        ...(typeof easee.device === "string" ? { device: easee.device } : {}),
+        ...(device !== undefined ? { device } : {}),
+        ...(seenAt !== undefined ? { seenAt } : {}),
         ...(easee.late === true ? { late: true } : {}),
       });
       sendAll(send, messages);

@@ -22,6 +22,8 @@ export interface DemoFlowOptions {
   readonly mqtt?: { readonly host: string; readonly port: number };
   /** First topic level of the observations (`<root>/{chargerId}/{name}`). Default `easee`. */
   readonly topicRoot?: string;
+  /** The stream of the account: `amqp` (default) or `signalr` with the simulator's hub URL. */
+  readonly stream?: { readonly kind: "amqp" } | { readonly kind: "signalr"; readonly hubUrl: string };
 }
 
 export interface DemoFlow {
@@ -46,7 +48,19 @@ export const DEMO_IDS = {
   stopSession: "easee-demo-inject-stop",
   sessionRequest: "easee-demo-session-request",
   debugSession: "easee-demo-debug-session",
+  presenceGroup: "easee-demo-group-presence",
+  presenceObservations: "easee-demo-presence-observations",
+  presenceSwitch: "easee-demo-presence-switch",
+  presenceDebug: "easee-demo-presence-debug",
+  silenceInject: "easee-demo-silence-inject",
+  backInject: "easee-demo-back-inject",
+  presenceRequest: "easee-demo-presence-request",
+  equalizerFilter: "easee-demo-equalizer-filter",
+  equalizerDebug: "easee-demo-equalizer-debug",
 } as const;
+
+/** The charger the demo's presence group cuts off and brings back. */
+export const DEMO_SILENT_CHARGER = "EH000002";
 
 /**
  * The demo is laid out in groups, one under the other, each a row of columns: a group added later (commands,
@@ -159,6 +173,8 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
         "3. Press the button of **Start a session** or **Stop a session**: the simulator plugs a car in at a charger " +
         "that is not charging (or ends a session), **Simulator answer** names the charger, and **State** changes " +
         "within a second. From a terminal: `easee-simulator session start EH000002`.\n\n" +
+        "4. **Presence & Equalizer**: press **EH000002 goes silent**; after 30 s **Online / offline** shows it offline, " +
+        "and **EH000002 comes back** brings it back. **Grid (Equalizer)** shows what the Equalizer QH000001 measures.\n\n" +
         "The simulator's account (user name, password, API URL) is in the **Easee account** configuration node " +
         "*Easee simulator*.",
     },
@@ -179,6 +195,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
       rejectUnauthorized: true,
       heartbeat: 30,
       prefetch: 200,
+      ...(options.stream?.kind === "signalr" ? { stream: "signalr", signalrUrl: options.stream.hubUrl } : { stream: "amqp" }),
     },
     {
       id: DEMO_IDS.observations,
@@ -250,6 +267,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
     },
     debug(DEMO_IDS.debugSession, DEMO_IDS.sessionGroup, "Simulator answer", right, (session.rowY(0) + session.rowY(1)) / 2, { property: "payload" }),
   ];
+  flows.push(...presenceGroup(options, nextGroupY(flows), debug));
   if (options.mqtt) {
     flows.push(
       {
@@ -300,4 +318,132 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
     flows,
     credentials: { [DEMO_IDS.config]: { username: options.username, password: options.password } },
   };
+}
+
+type DebugNode = (
+  id: string,
+  g: string,
+  name: string,
+  x: number,
+  y: number,
+  show: { readonly property: string; readonly active?: boolean; readonly status?: string },
+) => FlowFileNode;
+
+/**
+ * Presence and Equalizer, as their own group below the others: an observations node with a short silence time
+ * (30 s, so the demo shows it) whose presence msgs (…/Online) go to a debug node, two inject buttons that cut
+ * EH000002's network and bring it back through the simulator's control endpoint, and the Equalizer's grid power
+ * and meter readings.
+ */
+function presenceGroup(options: DemoFlowOptions, top: number, debug: DebugNode): FlowFileNode[] {
+  const z = DEMO_IDS.tab;
+  const g = DEMO_IDS.presenceGroup;
+  const root = options.topicRoot ?? "easee";
+  const [left, middle, right] = DEMO_LAYOUT.columns;
+  const { box, rowY } = groupBox(top, 4);
+  const control = `${options.apiUrl.replace(/\/+$/, "")}/simulator/devices/${DEMO_SILENT_CHARGER}/presence`;
+  const inject = (id: string, name: string, silent: boolean, y: number): FlowFileNode => ({
+    id,
+    type: "inject",
+    z,
+    g,
+    name,
+    props: [{ p: "payload" }],
+    repeat: "",
+    crontab: "",
+    once: false,
+    onceDelay: 0.1,
+    topic: "",
+    payload: JSON.stringify({ silent }),
+    payloadType: "json",
+    x: left,
+    y,
+    wires: [[DEMO_IDS.presenceRequest]],
+  });
+  const members: FlowFileNode[] = [
+    {
+      id: DEMO_IDS.presenceObservations,
+      type: "easee-observations",
+      z,
+      g,
+      name: "Presence (30 s)",
+      config: DEMO_IDS.config,
+      topic: `${root}/{chargerId}/{name}`,
+      chargers: "",
+      includeUnknown: true,
+      maxAgeSeconds: 0,
+      presence: true,
+      silenceMinutes: 0.5,
+      x: left,
+      y: (rowY(0) + rowY(1)) / 2,
+      wires: [[DEMO_IDS.presenceSwitch, DEMO_IDS.equalizerFilter]],
+    },
+    {
+      id: DEMO_IDS.presenceSwitch,
+      type: "switch",
+      z,
+      g,
+      name: "presence msgs",
+      property: "easee.presence",
+      propertyType: "msg",
+      rules: [{ t: "nnull" }],
+      checkall: "true",
+      repair: false,
+      outputs: 1,
+      x: middle,
+      y: rowY(0),
+      wires: [[DEMO_IDS.presenceDebug]],
+    },
+    debug(DEMO_IDS.presenceDebug, g, "Online / offline", right, rowY(0), { property: "true", status: "payload" }),
+    {
+      id: DEMO_IDS.equalizerFilter,
+      type: "easee-filter",
+      z,
+      g,
+      name: "Equalizer: grid",
+      rules: [{ ids: "ActivePowerImport, ActivePowerExport, CumulativeActivePowerImport, CumulativeActivePowerExport" }],
+      otherwise: false,
+      checkall: true,
+      onlyOnChange: false,
+      chargers: "",
+      outputs: 1,
+      x: middle,
+      y: rowY(1),
+      wires: [[DEMO_IDS.equalizerDebug]],
+    },
+    debug(DEMO_IDS.equalizerDebug, g, "Grid (Equalizer)", right, rowY(1), { property: "payload" }),
+    inject(DEMO_IDS.silenceInject, `${DEMO_SILENT_CHARGER} goes silent`, true, rowY(2)),
+    inject(DEMO_IDS.backInject, `${DEMO_SILENT_CHARGER} comes back`, false, rowY(3)),
+    {
+      id: DEMO_IDS.presenceRequest,
+      type: "http request",
+      z,
+      g,
+      name: "simulator: cut / restore network",
+      method: "POST",
+      ret: "obj",
+      paytoqs: "ignore",
+      url: control,
+      tls: "",
+      persist: false,
+      proxy: "",
+      insecureHTTPParser: false,
+      authType: "",
+      senderr: false,
+      headers: [],
+      x: middle,
+      y: (rowY(2) + rowY(3)) / 2,
+      wires: [[]],
+    },
+  ];
+  const group: FlowFileNode = {
+    id: g,
+    type: "group",
+    z,
+    name: "Presence & Equalizer: a charger goes silent and comes back; the grid as the Equalizer sees it",
+    style: { label: true },
+    nodes: members.map((node) => node.id),
+    ...box,
+  };
+  return [group, ...members];
 }

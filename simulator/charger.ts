@@ -60,6 +60,7 @@ export const OBS = {
   InVolt_T2_T4: 195,
   InVolt_T2_T5: 196,
   ConnectedToCloud: 250,
+  CloudDisconnectReason: 251,
 } as const;
 
 /** ChargerOpMode values (protocol-notes §4.2) the model walks through. */

@@ -3,6 +3,7 @@
  * `easee-simulator`: the Easee cloud simulator from the command line.
  * Prints the API URL and the credentials to put into an easee-config node; Ctrl-C stops it cleanly.
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { SESSION_CONTROL_PATH, startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
 
@@ -18,6 +19,7 @@ Options:
   --port <port>        REST API port (default 8090; 0 = any free port)
   --operator-id <id>   queue Operator_<id>.Q, exchange Operator_<id>.C.X (default 1000)
   --chargers <n>       number of chargers, serials EH000001... (default 3)
+  --equalizers <n>     number of Equalizers, serials QH000001..., measuring the grid (default 1)
   --shape <shape>      masterloop | signalr | pascal | mixed (default masterloop)
   --arrival-time <f>   ArrivalTime header as iso | epoch-ms (default iso)
   --speed <x>          simulated seconds per real second (default 60)
@@ -30,6 +32,12 @@ Options:
 
 Load mode publishes, prints the confirmed count and rate, and keeps the API running so a
 consumer can drain the queue. The queue and exchange are deleted when the simulator stops.
+
+While it runs, type a command and Enter:
+  silent <serial>        the device stops talking (its network is gone)
+  silent <serial> cloud  ... with the cloud's report first (ConnectedToCloud false)
+  back <serial>          it talks again
+The same over HTTP: POST <API URL>/simulator/devices/<serial>/presence {"silent": true}.
 
 session start|stop asks a running simulator (default http://127.0.0.1:8090, the demo's) to plug
 in a car and start charging, or to end the session, on the given charger (default: the first
@@ -137,6 +145,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         "operator-id": { type: "string" },
         chargers: { type: "string" },
+        equalizers: { type: "string" },
         shape: { type: "string" },
         "arrival-time": { type: "string" },
         speed: { type: "string" },
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
   const amqpUrl = v["amqp-url"] ?? process.env.EASEE_SIMULATOR_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
   const port = numberOption(v.port, "port", 8090);
   const chargers = numberOption(v.chargers, "chargers", 3, 1);
+  const equalizers = numberOption(v.equalizers, "equalizers", 1, 0);
   const speed = numberOption(v.speed, "speed", 60, 0);
   const shape = (v.shape ?? "masterloop") as ShapeOption;
   if (!["masterloop", "signalr", "pascal", "mixed"].includes(shape)) fail(`--shape must be masterloop, signalr, pascal or mixed`);
@@ -180,6 +190,7 @@ async function main(): Promise<void> {
       operatorId: v["operator-id"] ?? "1000",
       answerCommands: v["no-answer"] !== true,
       chargers,
+      equalizers,
       shape,
       arrivalTimeFormat: arrival === "epoch-ms" ? "epochMs" : "iso",
       speed,
@@ -190,6 +201,7 @@ async function main(): Promise<void> {
   }
 
   const serials = simulator.chargers.map((c) => c.serial);
+  const equalizerSerials = simulator.equalizers.map((e) => e.serial);
   process.stdout.write(
     [
       "Easee cloud simulator",
@@ -199,6 +211,8 @@ async function main(): Promise<void> {
       `  queue      ${simulator.queueName}, exchange ${simulator.exchangeName} on ${safeUrl(amqpUrl)}`,
       `  chargers   ${serials.length <= 5 ? serials.join(", ") : `${serials.slice(0, 3).join(", ")} … ${serials.at(-1)}`}` +
         ` (shape ${shape}, speed ${speed}x)`,
+      ...(equalizerSerials.length > 0 ? [`  equalizers ${equalizerSerials.join(", ")}`] : []),
+      `Type "silent ${serials[0] ?? "EH000001"}" / "back ${serials[0] ?? "EH000001"}" to cut a charger's network and restore it.`,
       "Ctrl-C stops the simulator.",
       "",
     ].join("\n"),
@@ -227,6 +241,25 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+
+  // Commands on stdin: the only way to cut a device's network without writing code.
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on("line", (line) => {
+    const [verb, serial, extra] = line.trim().slice(0, 200).split(/\s+/);
+    if (!verb) return;
+    if ((verb !== "silent" && verb !== "back") || !serial) {
+      process.stdout.write(`unknown command "${line.trim().slice(0, 60)}": silent <serial> [cloud] | back <serial>\n`);
+      return;
+    }
+    const done = verb === "silent" ? simulator.silence(serial, { cloudReport: extra === "cloud" }) : simulator.speak(serial);
+    done
+      .then((known) =>
+        process.stdout.write(known ? `${serial} ${verb === "silent" ? "is silent" : "talks again"}\n` : `no simulated device ${serial}\n`),
+      )
+      .catch((error: unknown) => process.stderr.write(`easee-simulator: ${(error as Error).message}\n`));
+  });
+  // stdin closed (started from a script): the simulator keeps running until a signal.
+  lines.on("close", () => undefined);
 
   if (loadMode) {
     const result = await simulator.runLoad({

@@ -16,7 +16,7 @@
  * try around JSON.parse) and intermediate objects.
  */
 import * as nodeBuffer from "node:buffer";
-import { findObservationById, labelFor } from "../catalogue";
+import { deviceKindOf, findObservationById, labelFor } from "../catalogue";
 import type { ObservationDefinition } from "../catalogue/types";
 import {
   DATA_TYPE_BY_CODE,
@@ -351,9 +351,12 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
   const rawValue = first(body.value, body.Value);
   if (rawValue === undefined) return fail("body has no value (Value)", routingKey, bytes);
 
-  const definition: ObservationDefinition | undefined = findObservationById(observationId);
+  // Chargers and Equalizers number their observations in overlapping id spaces: the serial picks the table.
+  const device = deviceKindOf(chargerId);
+  const definition: ObservationDefinition | undefined = findObservationById(observationId, device);
   const dataType = dataTypeField(first(body.dataType, body.DataType)) ?? definition?.dataType ?? inferDataType(rawValue);
-  const value = coerceValue(dataType, rawValue, observationId);
+  // Only the charger's 108 (UserIDTokenReversed) arrives reversed.
+  const value = coerceValue(dataType, rawValue, device === "charger" ? observationId : -1);
   if (value instanceof CoercionFailure) {
     return fail(`observation ${observationId}: ${value.reason}`, routingKey, bytes);
   }
@@ -372,6 +375,7 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
       category: definition.category,
       value,
       routingKey,
+      device,
     };
     if (definition.valueTable !== undefined) {
       const label = labelFor(definition, value);
@@ -390,6 +394,7 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
       category: null,
       value,
       routingKey,
+      device,
     };
   }
 

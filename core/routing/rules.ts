@@ -2,6 +2,7 @@
  * The rule set of `easee-filter`: one output per rule, an optional `otherwise` output, check-all or first match.
  * Like the core switch node, rules are compiled once at deploy; routing a msg is a set lookup per rule.
  */
+import { DEVICE_KINDS, type DeviceKind } from "../catalogue/devices";
 import { parseChargerFilter, type ChargerFilter } from "../observations/chargers";
 import { parseIdList, type IdSelector, type ObservationNameLookup, type RuleError } from "./ids";
 
@@ -129,12 +130,12 @@ export function compileFilter(options: FilterOptions, lookup: ObservationNameLoo
  * The output ports a msg with this observation id goes to (ascending). An id that is not a usable number
  * matches no rule, so it goes to `otherwise` when there is one (as the switch node does with a missing property).
  */
-export function routeObservation(filter: CompiledFilter, observationId: number | undefined): number[] {
+export function routeObservation(filter: CompiledFilter, observationId: number | undefined, device?: DeviceKind): number[] {
   const ports: number[] = [];
   if (observationId !== undefined) {
     const { selectors } = filter;
     for (let i = 0; i < selectors.length; i++) {
-      if (selectors[i]?.matches(observationId)) {
+      if (selectors[i]?.matches(observationId, device)) {
         ports.push(i);
         if (!filter.checkall) break;
       }
@@ -171,4 +172,13 @@ export function chargerIdOf(msg: unknown): string | undefined {
   if (easee === null || typeof easee !== "object") return undefined;
   const id = (easee as { chargerId?: unknown }).chargerId;
   return typeof id === "string" ? id : undefined;
+}
+
+/** `msg.easee.device` when it is one of the kinds; undefined otherwise (names then match as on a charger). */
+export function deviceOf(msg: unknown): DeviceKind | undefined {
+  if (msg === null || typeof msg !== "object") return undefined;
+  const easee = (msg as { easee?: unknown }).easee;
+  if (easee === null || typeof easee !== "object") return undefined;
+  const device = (easee as { device?: unknown }).device;
+  return typeof device === "string" && (DEVICE_KINDS as readonly string[]).includes(device) ? (device as DeviceKind) : undefined;
 }

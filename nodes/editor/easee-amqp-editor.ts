@@ -31,9 +31,10 @@ function describeToken(token: string): string {
   const found: unknown = catalogueNameLookup(token);
   const first = (Array.isArray(found) ? found[0] : found) as { id: number; name: string; device?: string } | undefined;
   if (first === undefined) return token; // Observation157: an id the catalogue does not know
-  // Units come from the charger table; a name of another device's table is shown with its id only.
-  const unit = first.device === undefined || first.device === "charger" ? findObservationById(first.id)?.unit : undefined;
-  return `${first.name} (${first.id}${unit ? `, ${unit}` : ""})`;
+  // The unit from the name's own table (ids overlap between chargers and Equalizers); Equalizer names say so.
+  const device = first.device === "equalizer" ? "equalizer" : "charger";
+  const unit = findObservationById(first.id, device)?.unit;
+  return `${first.name} (${device === "equalizer" ? "Equalizer " : ""}${first.id}${unit ? `, ${unit}` : ""})`;
 }
 
 /** One rule's text, checked as the runtime checks it: what it matches, or every problem it has. */

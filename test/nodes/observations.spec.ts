@@ -76,6 +76,7 @@ describe("easee-observations node", function () {
       arrivalTime: "2026-11-25T10:00:00.120Z",
       latencyMs: 35,
       routingKey: "EH123456.O.120",
+      device: "charger",
     });
     assert.equal(typeof msg._msgid, "string");
   });

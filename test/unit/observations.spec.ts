@@ -74,9 +74,11 @@ describe("observations: msg builder", () => {
         arrivalTime: "2026-11-25T10:00:00.120Z",
         latencyMs: 35,
         routingKey: "EH123456.O.120",
+        device: "charger",
       },
     });
-    assert.deepEqual(Object.keys(msg.easee).at(-1), "routingKey");
+    // The contract's order: routingKey, then device, last.
+    assert.deepEqual(Object.keys(msg.easee).slice(-2), ["routingKey", "device"]);
   });
 
   it("leaves optional fields really absent (not undefined) and keeps null unit/category", () => {
