@@ -37,7 +37,7 @@ describe("hardening: values that go back in time and hostile sizes (issue 12, de
       assert.equal(snapshot?.easee.timestamp, T(10));
       assert.equal(snapshot?.easee.snapshot, true);
       assert.ok(!("late" in (snapshot?.easee ?? {})));
-      assert.deepEqual(Object.keys(snapshot?.easee ?? {}).slice(-2), ["routingKey", "snapshot"]);
+      assert.deepEqual(Object.keys(snapshot?.easee ?? {}).slice(-3), ["routingKey", "device", "snapshot"]);
 
       // Without device time nothing can be called late: the delivery is the newest there is.
       const untimed = pipeline.accept(observation({ value: 1, timestamp: undefined }));
