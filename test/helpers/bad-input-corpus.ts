@@ -3,7 +3,8 @@
  * must refuse (and the nodes must report once and acknowledge), never something it may accept.
  *
  * Deterministic (seeded), so a failure names an entry that can be regenerated. Each entry's routing key starts
- * with `BAD<index>` as its first word, so whatever reports it (a Catch msg's `msg.easee.routingKey`) says which
+ * with `EBAD<index>` as its first word (a charger-like serial: `E` and a letter, so the charger catalogue types the
+ * values, as for a real charger; a serial the decoder cannot place gets no catalogue at all), so whatever reports it (a Catch msg's `msg.easee.routingKey`) says which
  * entry it was; the second word is `O` or `CR`, so the entry reaches a queue bound with `*.O.#` and `*.CR.#`.
  *
  * Categories: invalid JSON, NaN and Infinity, wrong field types, missing fields, top-level values that are not an
@@ -64,10 +65,10 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** The corpus index encoded in a routing key (`BAD<index>.…`), or undefined. */
+/** The corpus index encoded in a routing key (`EBAD<index>.…`), or undefined. */
 export function corpusIndexOf(routingKey: unknown): number | undefined {
   if (typeof routingKey !== "string") return undefined;
-  const match = /^BAD(\d+)\./.exec(routingKey);
+  const match = /^EBAD(\d+)\./.exec(routingKey);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -313,7 +314,7 @@ export function generateBadInputCorpus(options: CorpusOptions = {}): CorpusDeliv
   const regular = BAD_CATEGORIES.filter((category): category is Exclude<BadCategory, "one-megabyte"> => category !== "one-megabyte");
   const out: CorpusDelivery[] = [];
   for (let index = 0; index < size; index += 1) {
-    const serial = `BAD${index}`;
+    const serial = `EBAD${index}`;
     if (index < megabytes) {
       out.push({ index, category: "one-megabyte", routingKey: `${serial}${O}`, body: megabyteBody(random, index) });
       continue;
