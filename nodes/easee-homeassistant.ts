@@ -69,6 +69,7 @@ interface EaseeMsgFields {
   observationId?: unknown;
   label?: unknown;
   device?: unknown;
+  late?: unknown;
   timestamp?: unknown;
   arrivalTime?: unknown;
   presence?: unknown;
@@ -290,6 +291,7 @@ const init = (RED: NodeAPI): void => {
         ...(typeof easee.label === "string" ? { label: easee.label } : {}),
         ...(device !== undefined ? { device } : {}),
         ...(seenAt !== undefined ? { seenAt } : {}),
+        ...(easee.late === true ? { late: true } : {}),
       });
       sendAll(send, messages);
       if (bridge.evictions > 0 && !warnedEvictions) {
