@@ -68,6 +68,7 @@ interface TestTuning {
   signalrBackoffMaxMs?: number;
   chargerRefreshMs?: number;
   signalrStableAfterMs?: number;
+  signalrConnectTimeoutMs?: number;
 }
 
 function readTestTuning(value: unknown): TestTuning {
@@ -275,6 +276,7 @@ const init = (RED: NodeAPI): void => {
               : {}),
             ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
             ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+            ...(tuning.signalrConnectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.signalrConnectTimeoutMs } : {}),
           });
           restCommands = sender;
           manager = stream;
