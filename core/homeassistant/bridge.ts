@@ -84,6 +84,8 @@ export interface ObservationInput {
   readonly device?: DeviceKind | string;
   /** When the device was heard, ISO 8601 (the msg's arrivalTime, else its timestamp): feeds the last-seen sensor. */
   readonly seenAt?: string;
+  /** `msg.easee.late`: older than the value already published; Home Assistant keeps the newer one. */
+  readonly late?: boolean;
 }
 
 /** `device` when it names a kind; else the kind the serial names. */
@@ -185,6 +187,9 @@ export class HomeAssistantBridge {
 
   /** Messages for one decoded observation: nothing for unknown ids or observations outside the selection. */
   observe(input: ObservationInput): MqttMessage[] {
+    // A late value (CONTRACT.md) is older than the state already published: publishing it would turn the entity
+    // back in time, so nothing of it is used (not for controls or presence either).
+    if (input.late === true) return [];
     const device = kindOf(input.device, input.chargerId);
     const definition = findObservationById(input.observationId, device);
     if (definition === undefined) return [];
