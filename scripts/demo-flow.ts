@@ -1,7 +1,8 @@
 /**
  * The flow `npm start` deploys, in one place: easee-config (pointing at the simulator) → easee-observations →
  * debug; easee-observations → easee-filter splitting power and energy from state, each to a debug node; and,
- * when Mosquitto answers, an `mqtt out` publishing every observation under its msg.topic.
+ * when Mosquitto answers, an `mqtt out` publishing every observation under its msg.topic. A group of its own (see
+ * commandDemoNodes) sends dynamic current to the first charger and shows the effect in its observations.
  */
 
 /** A node of a flow file, as Node-RED stores it. */
@@ -40,6 +41,137 @@ export const DEMO_IDS = {
   mqttOut: "easee-demo-mqtt-out",
   comment: "easee-demo-comment",
 } as const;
+
+/** The command group: self-contained (its own area and nodes), so the rest of the demo can be laid out freely. */
+export const DEMO_COMMAND_IDS = {
+  group: "easee-demo-commands",
+  inject6: "easee-demo-command-6a",
+  inject16: "easee-demo-command-16a",
+  command: "easee-demo-command",
+  debugResponses: "easee-demo-debug-command-responses",
+  observations: "easee-demo-command-observations",
+  filter: "easee-demo-command-filter",
+  debugEffect: "easee-demo-debug-command-effect",
+} as const;
+
+/** The charger the demo's command group drives: the simulator's first, the one charging a car. */
+export const DEMO_COMMAND_CHARGER = "EH000001";
+
+/**
+ * Inject 6 A / inject 16 A → easee-command (SetDynamicChargerCurrent, 10 min TTL) → debug "Command responses";
+ * beside it, that charger's DynamicChargerCurrent, OutputCurrent and TotalPower in a debug node with status, so the
+ * effect of each click shows within seconds. Placed below y = `top`.
+ */
+export function commandDemoNodes(z: string, configId: string, top = 360): FlowFileNode[] {
+  const g = DEMO_COMMAND_IDS.group;
+  const inject = (id: string, amps: number, y: number): FlowFileNode => ({
+    id,
+    type: "inject",
+    z,
+    g,
+    name: `${amps} A`,
+    props: [{ p: "payload" }],
+    repeat: "",
+    crontab: "",
+    once: false,
+    onceDelay: 0.1,
+    topic: "",
+    payload: JSON.stringify({ Current_Amp: amps, TTL_Minutes: 10 }),
+    payloadType: "json",
+    x: 130,
+    y,
+    wires: [[DEMO_COMMAND_IDS.command]],
+  });
+  const debug = (id: string, name: string, x: number, y: number, complete: string): FlowFileNode => ({
+    id,
+    type: "debug",
+    z,
+    g,
+    name,
+    active: true,
+    tosidebar: true,
+    console: false,
+    tostatus: true,
+    complete,
+    targetType: complete === "true" ? "full" : "msg",
+    statusVal: "payload",
+    statusType: "auto",
+    x,
+    y,
+    wires: [],
+  });
+  return [
+    {
+      id: g,
+      type: "group",
+      z,
+      name: `Commands: dynamic current of ${DEMO_COMMAND_CHARGER} (click 6 A or 16 A, watch the limit and the power follow)`,
+      style: { label: true },
+      nodes: [
+        DEMO_COMMAND_IDS.inject6,
+        DEMO_COMMAND_IDS.inject16,
+        DEMO_COMMAND_IDS.command,
+        DEMO_COMMAND_IDS.debugResponses,
+        DEMO_COMMAND_IDS.observations,
+        DEMO_COMMAND_IDS.filter,
+        DEMO_COMMAND_IDS.debugEffect,
+      ],
+      x: 54,
+      y: top - 40,
+      w: 832,
+      h: 182,
+    },
+    inject(DEMO_COMMAND_IDS.inject6, 6, top),
+    inject(DEMO_COMMAND_IDS.inject16, 16, top + 40),
+    {
+      id: DEMO_COMMAND_IDS.command,
+      type: "easee-command",
+      z,
+      g,
+      name: "",
+      config: configId,
+      chargerId: DEMO_COMMAND_CHARGER,
+      command: "SetDynamicChargerCurrent",
+      timeoutSeconds: 30,
+      allowPermanent: false,
+      x: 380,
+      y: top + 20,
+      wires: [[DEMO_COMMAND_IDS.debugResponses], []],
+    },
+    debug(DEMO_COMMAND_IDS.debugResponses, "Command responses", 720, top + 20, "true"),
+    {
+      id: DEMO_COMMAND_IDS.observations,
+      type: "easee-observations",
+      z,
+      g,
+      name: DEMO_COMMAND_CHARGER,
+      config: configId,
+      topic: "easee/{chargerId}/{name}",
+      chargers: DEMO_COMMAND_CHARGER,
+      includeUnknown: true,
+      maxAgeSeconds: 0,
+      x: 150,
+      y: top + 100,
+      wires: [[DEMO_COMMAND_IDS.filter]],
+    },
+    {
+      id: DEMO_COMMAND_IDS.filter,
+      type: "easee-filter",
+      z,
+      g,
+      name: "Limit, current, power",
+      rules: [{ ids: "DynamicChargerCurrent, OutputCurrent, TotalPower" }],
+      otherwise: false,
+      checkall: true,
+      onlyOnChange: false,
+      outputs: 1,
+      x: 400,
+      y: top + 100,
+      wires: [[DEMO_COMMAND_IDS.debugEffect]],
+    },
+    debug(DEMO_COMMAND_IDS.debugEffect, "Limit, current & power", 720, top + 100, "payload"),
+  ];
+}
 
 export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
   const root = options.topicRoot ?? "easee";
@@ -124,6 +256,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
     },
     debug(DEMO_IDS.debugEnergy, "Power & energy", 730, 180, "payload"),
     debug(DEMO_IDS.debugState, "State", 710, 220, "payload"),
+    ...commandDemoNodes(z, DEMO_IDS.config),
   ];
   if (options.mqtt) {
     flows.push(
