@@ -3,7 +3,8 @@
  * consumer or a Node-RED runtime) say to each other over the IPC channel, and the flows the runtime deploys.
  */
 
-export type FlowKind = "observations" | "filter" | "idle";
+/** "account": only the easee-config node (no subscriber, so no connection), kept across deploys: no new login. */
+export type FlowKind = "observations" | "filter" | "idle" | "account";
 
 export interface FlowSpec {
   readonly kind: FlowKind;
@@ -83,6 +84,7 @@ export function buildFlow(spec: FlowSpec): { flows: FlowNode[]; credentials: Rec
     maxAgeSeconds: 0,
     wires: [[spec.kind === "filter" ? NODE_IDS.filter : NODE_IDS.counter]],
   };
+  if (spec.kind === "account") return { flows: [tab, config], credentials: { [NODE_IDS.config]: { username: spec.username, password: spec.password } } };
   const flows: FlowNode[] = [tab, config, observations, counter];
   if (spec.kind === "filter") {
     flows.push({

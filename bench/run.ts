@@ -313,6 +313,18 @@ function procStatus(pid: number): { rss: number; hwm: number } | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, ms, from /proc (clock ticks of 10 ms); undefined elsewhere. */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resets the kernel's peak-RSS mark (VmHWM) of a process; false where that is not possible. */
 function resetPeak(pid: number): boolean {
   try {
@@ -433,10 +445,27 @@ interface CommandsResult {
   readonly backlog: number;
   readonly withoutPerSecond: number;
   readonly withPerSecond: number;
+  /** CPU time of the runtime per observation drained (deploy to drained), µs: median of the runs. */
+  readonly withoutCpuUsPerMessage?: number;
+  readonly withCpuUsPerMessage?: number;
+  /** Every run's wall throughput, msg/s, in order (they vary a lot on a shared machine). */
+  readonly runs: { readonly without: number[]; readonly with: number[] };
   /** Commands sent (and answered) during the drain with commands. */
   readonly duringDrain: CommandRunResult;
-  /** Throughput lost to the commands, percent of the drain without them (best of three alternating runs each). */
+  /**
+   * The cost of the commands on the drain: the runtime's CPU time per observation drained with commands against
+   * without, percent (median of three alternating runs each); the wall-throughput comparison when /proc is not
+   * there. On a shared 2-core machine wall throughput moves by ±30 % from run to run, CPU per message by ±10 %.
+   */
   readonly costPercent: number;
+  /** Best drain throughput with commands against without, percent lost. */
+  readonly costByThroughputPercent: number;
+  /**
+   * The runtime's CPU time per command on an idle queue, idle CPU subtracted, µs: the command itself (encode,
+   * publish with confirm, match, msg out) plus the observations the simulated charger sends because of it, each
+   * in a socket read (and ack) of its own, which a drain would batch.
+   */
+  readonly cpuPerCommandUs?: number;
 }
 
 interface Context {
@@ -733,40 +762,68 @@ async function runCommands(context: Context): Promise<CommandsResult> {
     await context.broker.empty();
     await child.ask({ cmd: "deploy", flow: { ...flowSpec(context, "observations", 0), commandCharger: COMMAND_CHARGER } }, "deployed");
     await context.broker.waitFor((counts) => counts.consumerCount >= 1, "a consumer");
+    // The runtime's CPU while idle, then while sending: the difference is what the commands cost, per command.
+    const idleMs = Math.min(5000, options.commandSeconds * 1000);
+    const idleStart = procCpuMs(child.pid);
+    await delay(idleMs);
+    const sendStart = procCpuMs(child.pid);
+    const sendStartedAt = Date.now();
     progress(`sending ${options.commandRate} commands/s for ${options.commandSeconds} s through the simulator's charger`);
     const roundTrip = (
       await child.ask({ cmd: "commands", rate: options.commandRate, durationMs: options.commandSeconds * 1000 }, "commands", options.commandSeconds * 1000 + 30_000)
     ).result;
+    const sendEnd = procCpuMs(child.pid);
+    const sendMs = Date.now() - sendStartedAt;
+    const cpuPerCommandUs =
+      idleStart !== undefined && sendStart !== undefined && sendEnd !== undefined && roundTrip.sent > 0
+        ? Math.round((((sendEnd - sendStart) - ((sendStart - idleStart) * sendMs) / idleMs) * 1000) / roundTrip.sent)
+        : undefined;
 
     // 7b: the same backlog drained without, then with, commands (same runtime, same flow).
-    const drain = async (withCommands: boolean): Promise<{ perSecond: number; commands?: CommandRunResult }> => {
-      // Nothing may consume while the backlog is published: the runtime idles (no config node) meanwhile.
-      await child.ask({ cmd: "deploy", flow: flowSpec(context, "idle", 0) }, "deployed");
+    const drain = async (withCommands: boolean): Promise<{ perSecond: number; cpuUsPerMessage?: number; commands?: CommandRunResult }> => {
+      // Nothing may consume while the backlog is published: the runtime keeps only the account node meanwhile (no
+      // subscriber, so no connection; kept, so no new login: Easee allows 5 an hour, and the config honours it).
+      await child.ask({ cmd: "deploy", flow: flowSpec(context, "account", 0) }, "deployed");
       await context.broker.waitFor((counts) => counts.consumerCount === 0, "no consumer");
       await prepareBacklog(context, options.commandBacklog);
       progress(`draining ${fmt(options.commandBacklog)} ${withCommands ? `while sending ${options.commandRate} commands/s` : "without commands"}`);
       const answer = withCommands ? child.next("commands", 600_000) : undefined;
+      const cpuBefore = procCpuMs(child.pid);
       await child.ask({ cmd: "deploy", flow: { ...flowSpec(context, "observations", options.commandBacklog), commandCharger: COMMAND_CHARGER } }, "deployed");
       if (withCommands) child.send({ cmd: "commands", rate: options.commandRate, durationMs: 600_000 });
       const [result] = await waitDrained([child], options.commandBacklog, options.stallMs);
       await child.done();
+      const cpuAfter = procCpuMs(child.pid);
       if (withCommands) child.send({ cmd: "stopCommands" });
       const r = result as DrainResult;
       const perSecond = Math.round((r.drained / Math.max(1, r.lastMs - r.firstMs)) * 1000);
-      progress(`  ${fmt(perSecond)} msg/s`);
-      return { perSecond, ...(answer ? { commands: (await answer).result } : {}) };
+      const cpuUsPerMessage =
+        cpuBefore !== undefined && cpuAfter !== undefined ? Math.round(((cpuAfter - cpuBefore) * 1000 * 10) / r.drained) / 10 : undefined;
+      progress(`  ${fmt(perSecond)} msg/s${cpuUsPerMessage !== undefined ? `, ${cpuUsPerMessage} µs CPU per msg` : ""}`);
+      return { perSecond, ...(cpuUsPerMessage !== undefined ? { cpuUsPerMessage } : {}), ...(answer ? { commands: (await answer).result } : {}) };
     };
     // Alternating runs, best of each: on a shared machine the other load moves a single drain by more than 5 %.
     const rounds = options.quick ? 1 : 3;
-    let without = { perSecond: 0 } as { perSecond: number; commands?: CommandRunResult };
-    let withCommands = { perSecond: 0 } as { perSecond: number; commands?: CommandRunResult };
+    const withoutRuns: Array<{ perSecond: number; cpuUsPerMessage?: number }> = [];
+    const withRuns: Array<{ perSecond: number; cpuUsPerMessage?: number; commands?: CommandRunResult }> = [];
     for (let round = 0; round < rounds; round++) {
-      const a = await drain(false);
-      if (a.perSecond > without.perSecond) without = a;
-      const b = await drain(true);
-      if (b.perSecond > withCommands.perSecond) withCommands = b;
+      withoutRuns.push(await drain(false));
+      withRuns.push(await drain(true));
     }
-    const costPercent = Math.round(((without.perSecond - withCommands.perSecond) / Math.max(1, without.perSecond)) * 1000) / 10;
+    const best = (runs: Array<{ perSecond: number }>): number => Math.max(...runs.map((run) => run.perSecond));
+    const median = (values: Array<number | undefined>): number | undefined => {
+      const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+      return known.length === 0 ? undefined : known[Math.floor(known.length / 2)];
+    };
+    const without = { perSecond: best(withoutRuns), cpuUsPerMessage: median(withoutRuns.map((run) => run.cpuUsPerMessage)) };
+    const withCommands = { perSecond: best(withRuns), cpuUsPerMessage: median(withRuns.map((run) => run.cpuUsPerMessage)) };
+    const costByThroughputPercent = Math.round(((without.perSecond - withCommands.perSecond) / Math.max(1, without.perSecond)) * 1000) / 10;
+    const costPercent =
+      without.cpuUsPerMessage !== undefined && withCommands.cpuUsPerMessage !== undefined && without.cpuUsPerMessage > 0
+        ? Math.round(((withCommands.cpuUsPerMessage - without.cpuUsPerMessage) / without.cpuUsPerMessage) * 1000) / 10
+        : costByThroughputPercent;
+    const duringDrain = withRuns.map((run) => run.commands).find((c) => c !== undefined);
+
     return {
       rate: options.commandRate,
       seconds: options.commandSeconds,
@@ -774,8 +831,13 @@ async function runCommands(context: Context): Promise<CommandsResult> {
       backlog: options.commandBacklog,
       withoutPerSecond: without.perSecond,
       withPerSecond: withCommands.perSecond,
-      duringDrain: withCommands.commands ?? { sent: 0, answered: 0, errors: 0 },
+      ...(without.cpuUsPerMessage !== undefined ? { withoutCpuUsPerMessage: without.cpuUsPerMessage } : {}),
+      ...(withCommands.cpuUsPerMessage !== undefined ? { withCpuUsPerMessage: withCommands.cpuUsPerMessage } : {}),
+      runs: { without: withoutRuns.map((run) => run.perSecond), with: withRuns.map((run) => run.perSecond) },
+      duringDrain: duringDrain ?? { sent: 0, answered: 0, errors: 0 },
       costPercent,
+      costByThroughputPercent,
+      ...(cpuPerCommandUs !== undefined ? { cpuPerCommandUs } : {}),
     };
   } finally {
     await stopChild(context, child);
@@ -835,7 +897,11 @@ function printTable(report: Report): void {
       "",
       "",
     ]);
-    rows.push([`  drain of ${fmt(c.backlog)} with commands`, `${fmt(c.withoutPerSecond)} → ${fmt(c.withPerSecond)} msg/s (${c.costPercent} %)`, ...target("commandCostPercent")]);
+    const cpu =
+      c.withoutCpuUsPerMessage !== undefined && c.withCpuUsPerMessage !== undefined
+        ? `CPU ${c.withoutCpuUsPerMessage} → ${c.withCpuUsPerMessage} µs/msg (${c.costPercent >= 0 ? "+" : ""}${c.costPercent} %)`
+        : `${fmt(c.withoutPerSecond)} → ${fmt(c.withPerSecond)} msg/s (${c.costPercent} %)`;
+    rows.push([`  drain of ${fmt(c.backlog)} with commands`, cpu, ...target("commandCostPercent")]);
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0), ["scenario", "result", "target", ""][i]?.length ?? 0));
   const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
@@ -885,6 +951,11 @@ function printDetails(report: Report): void {
     }
     const d = c.duringDrain;
     say(`          during the ${fmt(c.backlog)} drain: ${d.sent} sent, ${d.answered} answered (responses queue behind the backlog), ${d.errors} errors`);
+    say(
+      `          drain throughput without commands ${c.runs.without.map(fmt).join(", ")} msg/s, with ${c.runs.with.map(fmt).join(", ")} msg/s ` +
+        `(best ${fmt(c.withoutPerSecond)} vs ${fmt(c.withPerSecond)}: ${c.costByThroughputPercent} % lost)` +
+        (c.cpuPerCommandUs !== undefined ? `; on an idle queue a command costs the runtime ${fmt(c.cpuPerCommandUs)} µs of CPU` : ""),
+    );
   }
   const b2 = report.baselineMultipleAck;
   if (b2 && report.observations && report.filter) {

@@ -332,7 +332,7 @@ async function runNodeRed(): Promise<void> {
       });
     }
     const { flows, credentials } = buildFlow(spec);
-    if (spec.kind !== "idle") startProfile();
+    if (spec.kind !== "idle" && spec.kind !== "account") startProfile();
     await RED.runtime.flows.setFlows({ flows: { flows, credentials }, deploymentType: "full" });
     reportProgress(() => (filterHook ? meter.drained : counterHub.total()));
   }

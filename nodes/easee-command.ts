@@ -45,6 +45,8 @@ type Outcome = "accepted" | "refused" | "timeout" | "failed" | "coalesced";
 
 interface Flight {
   settled: boolean;
+  /** The config node still holds the command (waiting for the connection or the broker's confirm). */
+  sending: boolean;
   readonly abort: AbortController;
   handle?: PendingHandle;
 }
@@ -255,12 +257,13 @@ const init = (RED: NodeAPI): void => {
         ticks: ticks.next(nowMs),
         expiresInMs: timeoutMs,
       });
-      const flight: Flight = { settled: false, abort: new AbortController() };
+      const flight: Flight = { settled: false, sending: true, abort: new AbortController() };
       let sentAtMs: number | undefined;
       const settle = (): boolean => {
         if (flight.settled) return false;
         flight.settled = true;
-        flight.abort.abort();
+        // Only a send still in progress needs withdrawing (an abort builds an exception object: not for every command).
+        if (flight.sending) flight.abort.abort();
         flight.handle?.cancel();
         flights.delete(flight);
         return true;
@@ -294,9 +297,11 @@ const init = (RED: NodeAPI): void => {
       render();
       config.sendCommand(encoded, { timeoutMs, signal: flight.abort.signal }).then(
         () => {
+          flight.sending = false;
           sentAtMs = Date.now();
         },
         (error: unknown) => {
+          flight.sending = false;
           if (flight.settled || closing) return;
           settle();
           // Nothing reached the charger: the attempt does not count against its rate budget.
@@ -312,7 +317,7 @@ const init = (RED: NodeAPI): void => {
       closing = true;
       for (const flight of [...flights]) {
         flight.settled = true;
-        flight.abort.abort();
+        if (flight.sending) flight.abort.abort();
         flight.handle?.cancel();
       }
       flights.clear();
