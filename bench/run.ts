@@ -762,6 +762,8 @@ async function runCommands(context: Context): Promise<CommandsResult> {
     await context.broker.empty();
     await child.ask({ cmd: "deploy", flow: { ...flowSpec(context, "observations", 0), commandCharger: COMMAND_CHARGER } }, "deployed");
     await context.broker.waitFor((counts) => counts.consumerCount >= 1, "a consumer");
+    // A short warm-up first (compiling the command path, opening the confirm channel), not measured.
+    await child.ask({ cmd: "commands", rate: options.commandRate, durationMs: 2000 }, "commands", 40_000);
     // The runtime's CPU while idle, then while sending: the difference is what the commands cost, per command.
     const idleMs = Math.min(5000, options.commandSeconds * 1000);
     const idleStart = procCpuMs(child.pid);

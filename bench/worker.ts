@@ -348,6 +348,12 @@ async function runNodeRed(): Promise<void> {
     }
     if (!node) throw new Error("no easee-command node deployed");
     const commandNode = node;
+    // Each run counts its own answers (a warm-up run may have gone before on the same flow).
+    const previous = counterHub.counters.get(NODE_IDS.commandCounter);
+    if (previous) {
+      previous.count = 0;
+      previous.roundTrips.length = 0;
+    }
     let sent = 0;
     let errors = 0;
     // easee-command reports failures with node.error(text, msg): count them on this node.

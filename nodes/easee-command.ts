@@ -92,6 +92,22 @@ const init = (RED: NodeAPI): void => {
     let last: Outcome | undefined;
     let shown = "";
 
+    /**
+     * Status texts, translated once per key and count: a status is rendered twice per command, and RED._ (i18next)
+     * costs more than the rest of a command's handling. Bounded: a few keys times the counts seen in flight.
+     */
+    const statusTexts = new Map<string, string>();
+    function statusText(key: string, count?: number): string {
+      const cacheKey = count === undefined ? key : `${key}|${count}`;
+      let text = statusTexts.get(cacheKey);
+      if (text === undefined) {
+        text = count === undefined ? t(key) : t(key, { count });
+        if (statusTexts.size < 200) statusTexts.set(cacheKey, text);
+      }
+      return text;
+    }
+    let connectionText: { readonly state: ConnectionState; readonly status: NodeStatus } | undefined;
+
     function render(): void {
       if (closing) return;
       let status: NodeStatus;
@@ -100,15 +116,18 @@ const init = (RED: NodeAPI): void => {
         status = { fill: "red", shape: "ring", text: config ? "easee-command.status.cannotSend" : "easee-command.status.missingConfig" };
       } else if (flights.size > 0) {
         status = up
-          ? { fill: "blue", shape: "dot", text: t("easee-command.status.inFlight", { count: flights.size }) }
-          : { fill: "yellow", shape: "ring", text: t("easee-command.status.waiting", { count: flights.size }) };
+          ? { fill: "blue", shape: "dot", text: statusText("easee-command.status.inFlight", flights.size) }
+          : { fill: "yellow", shape: "ring", text: statusText("easee-command.status.waiting", flights.size) };
       } else if (connection === undefined) {
         status = { fill: "grey", shape: "ring", text: "easee-command.status.idle" };
       } else if (!up || last === undefined) {
-        status = connectionStatus(connection, (key) => RED._(key));
+        if (connectionText?.state !== connection) {
+          connectionText = { state: connection, status: connectionStatus(connection, (key) => RED._(key)) };
+        }
+        status = connectionText.status;
       } else {
         const fill = last === "accepted" || last === "coalesced" ? "green" : last === "refused" ? "yellow" : "red";
-        status = { fill, shape: "dot", text: t(`easee-command.status.${last}`) };
+        status = { fill, shape: "dot", text: statusText(`easee-command.status.${last}`) };
       }
       const signature = `${status.fill}|${status.shape}|${status.text}`;
       if (signature === shown) return;
