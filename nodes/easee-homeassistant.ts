@@ -19,10 +19,13 @@ import {
   type MqttMessage,
   type OriginInfo,
 } from "../core/homeassistant";
+import type { DeviceKind } from "../core/catalogue";
 import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator, type Translate } from "./shared/i18n";
+import { joinConfig, leaveConfig } from "./shared/lifecycle";
+import { IDLE_STATUS_KEY } from "./shared/status";
 
 interface EaseeHomeAssistantDef extends NodeDef {
   /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
@@ -66,6 +69,25 @@ interface EaseeMsgFields {
   observationId?: unknown;
   label?: unknown;
   device?: unknown;
+  late?: unknown;
+  timestamp?: unknown;
+  arrivalTime?: unknown;
+  presence?: unknown;
+}
+
+interface PresenceFields {
+  online?: unknown;
+  lastSeen?: { arrivalTime?: unknown; receivedAt?: unknown } | null;
+}
+
+function deviceOf(easee: EaseeMsgFields): DeviceKind | undefined {
+  return easee.device === "charger" || easee.device === "equalizer" || easee.device === "unknown" ? easee.device : undefined;
+}
+
+/** When the device was heard: the cloud's arrival time where the msg has it, else the device's own time. */
+function seenAtOf(easee: EaseeMsgFields): string | undefined {
+  if (typeof easee.arrivalTime === "string") return easee.arrivalTime;
+  return typeof easee.timestamp === "string" ? easee.timestamp : undefined;
 }
 
 /** The serials a remove msg names: a string, a comma-separated string, or an array of strings; undefined = all. */
@@ -127,6 +149,8 @@ const init = (RED: NodeAPI): void => {
 
     let lastStatus = "";
     let phase: ConnectionState["phase"] | undefined;
+    /** The config node consumes nothing: no easee-observations node uses it (so there is no data to show). */
+    let idle = false;
     let warnedEvictions = false;
     function showStatus(): void {
       let key: string;
@@ -134,6 +158,9 @@ const init = (RED: NodeAPI): void => {
       if (phase === "connecting") {
         key = "connecting";
         status = { fill: "yellow", shape: "ring", text: "easee-homeassistant.status.connecting" };
+      } else if (idle) {
+        key = "idle";
+        status = { fill: "grey", shape: "ring", text: "easee-homeassistant.status.idle" };
       } else if (!bridge.connectionOnline) {
         key = "offline";
         status = { fill: "red", shape: "ring", text: "easee-homeassistant.status.offline" };
@@ -166,6 +193,7 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onConnectionState(state: ConnectionState) {
         phase = state.phase;
+        idle = state.statusKey === IDLE_STATUS_KEY;
         const messages = bridge.setConnection(state.phase === "connected");
         if (started) sendAll((msgs) => node.send(msgs), messages);
         showStatus();
@@ -175,7 +203,7 @@ const init = (RED: NodeAPI): void => {
       const candidate = RED.nodes.getNode(def.config) as Node | null;
       if (isEaseeConfigNode(candidate)) {
         configNode = candidate;
-        configNode.register(subscriber);
+        joinConfig(configNode, subscriber, (reason) => node.error(t("easee-homeassistant.errors.registerFailed", { reason })));
       } else {
         node.warn(t("easee-homeassistant.warn.noConfig"));
       }
@@ -229,17 +257,41 @@ const init = (RED: NodeAPI): void => {
       }
 
       const easee = (msg as { easee?: EaseeMsgFields }).easee;
+      // A presence msg of easee-observations (…/Online): availability, the Online and Last seen sensors.
+      if (easee !== null && typeof easee === "object" && typeof easee.chargerId === "string" && easee.chargerId !== "" &&
+        easee.presence !== null && typeof easee.presence === "object" && typeof (easee.presence as PresenceFields).online === "boolean") {
+        const presence = easee.presence as PresenceFields;
+        const lastSeen = presence.lastSeen;
+        const seen = lastSeen !== null && typeof lastSeen === "object" ? (lastSeen.arrivalTime ?? lastSeen.receivedAt) : undefined;
+        const device = deviceOf(easee);
+        sendAll(
+          send,
+          bridge.presence({
+            chargerId: easee.chargerId,
+            online: presence.online === true,
+            ...(device !== undefined ? { device } : {}),
+            ...(typeof seen === "string" ? { lastSeen: seen } : {}),
+          }),
+        );
+        showStatus();
+        done();
+        return;
+      }
       if (easee === null || typeof easee !== "object" || typeof easee.chargerId !== "string" || easee.chargerId === "" || typeof easee.observationId !== "number") {
         node.error(t("easee-homeassistant.errors.notObservation"), msg);
         done();
         return;
       }
+      const device = deviceOf(easee);
+      const seenAt = seenAtOf(easee);
       const messages = bridge.observe({
         chargerId: easee.chargerId,
         observationId: easee.observationId,
         value: msg.payload,
         ...(typeof easee.label === "string" ? { label: easee.label } : {}),
-        ...(typeof easee.device === "string" ? { device: easee.device } : {}),
+        ...(device !== undefined ? { device } : {}),
+        ...(seenAt !== undefined ? { seenAt } : {}),
+        ...(easee.late === true ? { late: true } : {}),
       });
       sendAll(send, messages);
       if (bridge.evictions > 0 && !warnedEvictions) {
@@ -251,16 +303,9 @@ const init = (RED: NodeAPI): void => {
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
-      if (configNode === undefined) {
-        done();
-        return;
-      }
       const leaving = configNode;
       configNode = undefined;
-      leaving
-        .deregister(subscriber)
-        .catch((err: unknown) => node.debug(`deregister: ${err instanceof Error ? err.message : String(err)}`))
-        .finally(() => done());
+      leaveConfig(leaving, subscriber, done, (message) => node.debug(`deregister: ${message}`));
     });
   }
 

@@ -3,10 +3,24 @@
  * This file only wires the pure core (core/observations) to Node-RED: registration, status, input, close.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
-import { ObservationPipeline, RateMeter, compactCount, parseMaxAgeSeconds } from "../core/observations";
+import { realScheduler } from "../core/timing/scheduler";
+import {
+  DEFAULT_SILENCE_MINUTES,
+  ObservationPipeline,
+  PresenceTracker,
+  RateMeter,
+  buildPresenceMsg,
+  compactCount,
+  formatRate,
+  parseMaxAgeSeconds,
+  parseSilenceMinutes,
+  type PresenceChange,
+} from "../core/observations";
 import { translator } from "./shared/i18n";
+import { joinConfig, leaveConfig } from "./shared/lifecycle";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
+import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
 import { connectionStatus } from "./shared/status";
 
 interface EaseeObservationsDef extends NodeDef {
@@ -15,12 +29,15 @@ interface EaseeObservationsDef extends NodeDef {
   chargers?: string;
   includeUnknown?: boolean | string;
   maxAgeSeconds?: number | string;
+  /** Send a msg when a charger goes silent or speaks again (default true). */
+  presence?: boolean | string;
+  /** Minutes of silence after which a charger counts as offline (default 20; fractions allowed). */
+  silenceMinutes?: number | string;
 }
 
-/** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded. */
+/** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded.
+ * The rate itself is averaged over the meter's window (RATE_WINDOW_MS). */
 const STATUS_INTERVAL_MS = 1000;
-/** deregister() promises to finish within a few seconds; this guard keeps close() inside Node-RED's 15 s. */
-const CLOSE_GUARD_MS = 10_000;
 
 const init = (RED: NodeAPI): void => {
   const t = translator(RED);
@@ -48,6 +65,25 @@ const init = (RED: NodeAPI): void => {
       );
     }
 
+    const presenceOn = !(def.presence === false || def.presence === "false");
+    let silenceMinutes = parseSilenceMinutes(def.silenceMinutes);
+    if (silenceMinutes === undefined) {
+      node.warn(t("easee-observations.warn.invalidSilence", { value: String(def.silenceMinutes), default: DEFAULT_SILENCE_MINUTES }));
+      silenceMinutes = DEFAULT_SILENCE_MINUTES;
+    }
+    const presence = presenceOn
+      ? new PresenceTracker({
+          silenceMs: silenceMinutes * 60_000,
+          scheduler: realScheduler,
+          // Listed chargers are expected: one that never speaks is reported offline once the silence time has passed.
+          expected: pipeline.chargerFilter.serials,
+          onChange(change: PresenceChange): void {
+            if (closing) return;
+            node.send(buildPresenceMsg(change, pipeline.topic) as unknown as NodeMessage);
+          },
+        })
+      : undefined;
+
     const meter = new RateMeter(Date.now());
     let closing = false;
     let connection: ConnectionState | undefined;
@@ -69,8 +105,8 @@ const init = (RED: NodeAPI): void => {
           const dropped = pipeline.droppedOld;
           const text =
             dropped > 0
-              ? t("easee-observations.status.rateDropped", { rate: compactCount(rate), dropped: compactCount(dropped) })
-              : t("easee-observations.status.rate", { rate: compactCount(rate) });
+              ? t("easee-observations.status.rateDropped", { rate: formatRate(rate), dropped: compactCount(dropped) })
+              : t("easee-observations.status.rate", { rate: formatRate(rate) });
           status = { fill: "green", shape: "dot", text };
         }
       }
@@ -88,6 +124,10 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onObservation(observation: DecodedObservation): void {
         if (closing) return;
+        // Before the charger filter: the dialog suggests every charger on the stream, not only those passed.
+        seenChargers.note(observation.chargerId);
+        // Presence first: a charger coming back is announced before its first value.
+        if (presence !== undefined && pipeline.chargerFilter.matches(observation.chargerId)) presence.heard(observation);
         const msg = pipeline.accept(observation);
         if (msg === undefined) return;
         meter.mark();
@@ -96,11 +136,18 @@ const init = (RED: NodeAPI): void => {
       onDecodeError(error: DecodeError): void {
         if (closing) return;
         // A msg (not just text) so a Catch node fires; preview and routing key help find the culprit.
-        const msg: NodeMessage = { payload: error.preview.slice(0, 200), easee: { routingKey: error.routingKey } };
+        // The SignalR stream has no routing key: then `msg.easee` has none either.
+        const msg: NodeMessage = {
+          payload: error.preview.slice(0, 200),
+          easee: error.routingKey === "" ? {} : { routingKey: error.routingKey },
+        };
         node.error(t("easee-observations.errors.undecodable", { reason: error.reason }), msg);
       },
       onConnectionState(state: ConnectionState): void {
         connection = state;
+        // Nothing can be heard while the stream is down: nobody goes offline for our own outage.
+        if (state.phase === "connected") presence?.resume();
+        else presence?.pause();
         render();
       },
     };
@@ -125,12 +172,10 @@ const init = (RED: NodeAPI): void => {
         }
         render();
       }, STATUS_INTERVAL_MS);
-      try {
-        config.register(subscriber);
-      } catch (err) {
+      joinConfig(config, subscriber, (reason) => {
         node.status({ fill: "red", shape: "ring", text: "easee-observations.status.error" });
-        node.error(t("easee-observations.errors.registerFailed", { reason: err instanceof Error ? err.message : String(err) }));
-      }
+        node.error(t("easee-observations.errors.registerFailed", { reason }));
+      });
     }
 
     node.on("input", (msg, send, done) => {
@@ -141,6 +186,11 @@ const init = (RED: NodeAPI): void => {
         return;
       }
       const msgs = pipeline.snapshot() as unknown as NodeMessage[];
+      for (const change of presence?.known() ?? []) {
+        const presenceMsg = buildPresenceMsg(change, pipeline.topic);
+        presenceMsg.easee.snapshot = true;
+        msgs.push(presenceMsg as unknown as NodeMessage);
+      }
       // One send with an array for output 1: Node-RED delivers them in order, one msg each.
       if (msgs.length > 0) send([msgs]);
       node.debug(t("easee-observations.log.snapshot", { count: msgs.length }));
@@ -150,25 +200,13 @@ const init = (RED: NodeAPI): void => {
     node.on("close", (_removed: boolean, done: () => void) => {
       closing = true;
       if (timer !== undefined) clearInterval(timer);
-      if (config === undefined) {
-        done();
-        return;
-      }
-      let guard: NodeJS.Timeout | undefined;
-      const leave = Promise.resolve()
-        .then(() => config.deregister(subscriber))
-        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
-      const timeout = new Promise<void>((resolve) => {
-        guard = setTimeout(resolve, CLOSE_GUARD_MS);
-      });
-      void Promise.race([leave, timeout]).finally(() => {
-        if (guard !== undefined) clearTimeout(guard);
-        done();
-      });
+      presence?.close();
+      leaveConfig(config, subscriber, done, (message) => node.warn(message));
     });
   }
 
   RED.nodes.registerType("easee-observations", EaseeObservationsNode);
+  serveSeenChargers(RED, "easee-observations.read");
 };
 
 export = init;

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { OBSERVATIONS, VALUE_TABLES } from "../core/catalogue";
+import { EQUALIZER_OBSERVATIONS, OBSERVATIONS, VALUE_TABLES } from "../core/catalogue";
 import type { ValueTable } from "../core/catalogue";
 
 // Compiled to dist/scripts/, so the repository root is two folders up.
@@ -37,10 +37,26 @@ function observationTable(): string[] {
   return lines;
 }
 
+/** The Equalizer's own table (serials `QH…`): its ids overlap the charger's with other meanings. */
+function equalizerTable(): string[] {
+  const lines = [
+    `### All ${EQUALIZER_OBSERVATIONS.length} Equalizer observations`,
+    "",
+    "Read for serials starting `QH` (msg.easee.device `equalizer`); the same ids mean other things on a charger.",
+    "",
+    row(["id", "name", "type", "unit", "category", "table", "description"]),
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const o of EQUALIZER_OBSERVATIONS) {
+    lines.push(row([o.id, o.name, o.dataType, o.unit, o.category, o.valueTable, o.description]));
+  }
+  return lines;
+}
+
 function usersOf(table: ValueTable): string {
-  return OBSERVATIONS.filter((o) => o.valueTable === table.name)
-    .map((o) => `${o.id} ${o.name}`)
-    .join(", ");
+  const charger = OBSERVATIONS.filter((o) => o.valueTable === table.name).map((o) => `${o.id} ${o.name}`);
+  const equalizer = EQUALIZER_OBSERVATIONS.filter((o) => o.valueTable === table.name).map((o) => `Equalizer ${o.id} ${o.name}`);
+  return [...charger, ...equalizer].join(", ");
 }
 
 function valueTables(): string[] {
@@ -63,7 +79,7 @@ function valueTables(): string[] {
 
 /** The generated part, markers included. */
 export function renderGeneratedSection(): string {
-  return [BEGIN_MARKER, "", ...observationTable(), "", ...valueTables(), END_MARKER].join("\n");
+  return [BEGIN_MARKER, "", ...observationTable(), "", ...equalizerTable(), "", ...valueTables(), END_MARKER].join("\n");
 }
 
 /** The document with its generated part replaced by the catalogue's current content. */

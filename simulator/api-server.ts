@@ -5,6 +5,10 @@
  *   POST /api/accounts/login          {userName, password} → {accessToken, expiresIn, accessClaims, tokenType, refreshToken}
  *   POST /api/accounts/refresh_token  {accessToken, refreshToken} → same shape (refresh tokens rotate)
  *   GET  /api/streams/amqp/v2         Bearer → {server, port, useSsl, virtualHost, queueName, exchangeName, username, password}
+ *   GET  /api/chargers                Bearer → [{id, name, …}] (any account)
+ * and, through `extend` (simulator/signalr-hub.ts), the SignalR hub and the REST command endpoints.
+ * and, not Easee's but the simulator's own control (the demo's inject nodes, `easee-simulator session`):
+ *   POST /simulator/session           {action: "start" | "stop", charger?: serial} → {serial, action, changed, opMode}
  * with Easee-like failures: 400 "Username or password is invalid"; 400 errorCode 727 for an unverified e-mail; 403 on
  * amqp/v2 for a personal (non-integration) account; 401 for an expired or unknown token; and selectable faults
  * (5xx, 429 with Retry-After, connection dropped, no answer).
@@ -45,7 +49,16 @@ export interface SimulatedUser {
   readonly emailVerified?: boolean;
 }
 
-export type ApiEndpoint = "login" | "refresh" | "amqp";
+export type ApiEndpoint = "login" | "refresh" | "amqp" | "chargers" | "charger-settings" | "charger-command";
+
+/** Path of the simulator's own session control (not an Easee endpoint). */
+export const SESSION_CONTROL_PATH = "/simulator/session";
+
+/** Starts or stops a charging session; undefined when no charger has the serial. */
+export type SessionControl = (
+  action: "start" | "stop",
+  serial: string | undefined,
+) => Promise<{ readonly serial: string; readonly action: string; readonly changed: boolean; readonly opMode: number } | undefined>;
 
 export interface ApiFault {
   /**
@@ -92,6 +105,23 @@ export interface EaseeApiServerOptions {
   readonly declareTopology?: boolean;
   /** Delete queue and exchange on close. Default true. */
   readonly deleteTopologyOnClose?: boolean;
+  /** Serials GET /api/chargers lists. Default none (the simulator fills in its chargers). */
+  readonly chargers?: readonly string[];
+}
+
+/** What an extension (the SignalR hub, the REST command side) can answer on the API's HTTP server. */
+export interface ApiExtension {
+  /** Answer a request (true) or leave it to the API (false). */
+  handleRequest?(request: http.IncomingMessage, response: http.ServerResponse, path: string): boolean | Promise<boolean>;
+  /** Take a WebSocket upgrade (true) or refuse it (false: answered 404). */
+  handleUpgrade?(request: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer, path: string): boolean;
+  close?(): Promise<void> | void;
+}
+
+/** The holder of a valid access token. */
+export interface TokenHolder {
+  readonly userName: string;
+  readonly expiresAtMs: number;
 }
 
 export interface EaseeApiServer {
@@ -118,10 +148,34 @@ export interface EaseeApiServer {
   expireAccessTokens(): void;
   /** Refresh tokens are refused from now on (a refresh answers 400, so clients must log in again). */
   revokeRefreshTokens(): void;
+  /**
+   * What `POST /simulator/devices/{serial}/presence` (body `{"silent": true|false, "cloudReport"?: true}`) does:
+   * set by the simulator; without it the endpoint answers 404. Resolves false for a serial not played.
+   */
+  setPresenceControl(control: PresenceControl | undefined): void;
+  /** What POST /simulator/session does; without one it answers 503. */
+  setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
+  /** The chargers GET /api/chargers lists (every account sees the same ones). */
+  setChargers(serials: readonly string[]): void;
+  addCharger(serial: string): void;
+  readonly chargerSerials: readonly string[];
+  /** Who holds this access token, if it is valid now. */
+  authorize(accessToken: string): TokenHolder | undefined;
+  /** Let an extension answer requests and upgrades first. */
+  extend(extension: ApiExtension): void;
+  /** Record a request answered by an extension (for `count` and fault checks). */
+  record(entry: RecordedRequest): void;
+  /** The first fault for an endpoint, counted as used (for extensions that answer endpoints themselves). */
+  takeFault(endpoint: ApiEndpoint): ApiFault | undefined;
   close(): Promise<void>;
 }
+
+export type PresenceControl = (serial: string, silent: boolean, options: { cloudReport?: boolean; reason?: string }) => Promise<boolean>;
+
+/** `/simulator/devices/{serial}/presence`: serials are short letters and digits; anything else is not this route. */
+const PRESENCE_PATH = /^\/simulator\/devices\/([A-Za-z0-9]{1,32})\/presence$/;
 
 interface IssuedToken {
   readonly userName: string;
@@ -137,6 +191,9 @@ function endpointOf(method: string, path: string): ApiEndpoint | "other" {
   if (method === "POST" && path === "/api/accounts/login") return "login";
   if (method === "POST" && path === "/api/accounts/refresh_token") return "refresh";
   if (method === "GET" && path === "/api/streams/amqp/v2") return "amqp";
+  if (method === "GET" && path === "/api/chargers") return "chargers";
+  if (method === "POST" && /^\/api\/chargers\/[^/]+\/settings$/.test(path)) return "charger-settings";
+  if (method === "POST" && /^\/api\/chargers\/[^/]+\/commands\/[^/]+$/.test(path)) return "charger-command";
   return "other";
 }
 
@@ -196,6 +253,15 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
   const requests: RecordedRequest[] = [];
   const faults: { fault: ApiFault; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
+  const chargers: string[] = [...(options.chargers ?? [])];
+  const extensions: ApiExtension[] = [];
+
+  function authorize(accessToken: string): TokenHolder | undefined {
+    const issued = accessToken ? accessTokens.get(accessToken) : undefined;
+    if (!issued || issued.expiresAtMs <= Date.now()) return undefined;
+    return { userName: issued.userName, expiresAtMs: issued.expiresAtMs };
+  }
+  let sessionControl: SessionControl | undefined;
 
   if (options.declareTopology ?? true) {
     await withAdminChannel(amqpUrl, async (channel) => {
@@ -236,14 +302,39 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     return undefined;
   }
 
+  let presenceControl: PresenceControl | undefined;
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const endpoint = endpointOf(method, path);
-    const body = method === "POST" ? await readJson(request) : {};
     const record = (status: number, userName?: string): void => {
       requests.push({ method, path, endpoint, status, atMs: Date.now(), ...(userName !== undefined ? { userName } : {}) });
     };
+
+    for (const extension of extensions) {
+      if (extension.handleRequest && (await extension.handleRequest(request, response, path))) return;
+    }
+    const body = method === "POST" ? await readJson(request) : {};
+    if (method === "POST" && path.length <= 80) {
+      const match = PRESENCE_PATH.exec(path);
+      if (match) {
+        record(presenceControl === undefined ? 404 : 200);
+        if (presenceControl === undefined) {
+          send(response, 404, { title: "Not Found", status: 404 });
+          return;
+        }
+        const serial = match[1] as string;
+        const silent = body["silent"] === true;
+        const known = await presenceControl(serial, silent, {
+          ...(body["cloudReport"] === true ? { cloudReport: true } : {}),
+          ...(typeof body["reason"] === "string" ? { reason: body["reason"].slice(0, 64) } : {}),
+        });
+        if (!known) send(response, 404, { title: `No simulated device ${serial}`, status: 404 });
+        else send(response, 200, { serial, silent });
+        return;
+      }
+    }
 
     const fault = endpoint === "other" ? undefined : takeFault(endpoint);
     if (fault) {
@@ -340,6 +431,47 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       return;
     }
 
+    if (endpoint === "chargers") {
+      const header = request.headers.authorization ?? "";
+      const holder = authorize(header.startsWith("Bearer ") ? header.slice(7) : "");
+      if (!holder) {
+        record(401);
+        send(response, 401, { title: "Unauthorized", status: 401 });
+        return;
+      }
+      record(200, holder.userName);
+      send(
+        response,
+        200,
+        chargers.map((id) => ({ id, name: `Simulated ${id}`, color: 1, createdOn: "2024-01-01T00:00:00Z", productCode: 1 })),
+      );
+      return;
+    }
+
+    if (method === "POST" && path === SESSION_CONTROL_PATH) {
+      const action = body["action"];
+      const serial = typeof body["charger"] === "string" ? body["charger"] : undefined;
+      if (action !== "start" && action !== "stop") {
+        record(400);
+        send(response, 400, { title: 'action must be "start" or "stop"', status: 400 });
+        return;
+      }
+      if (sessionControl === undefined) {
+        record(503);
+        send(response, 503, { title: "No chargers are simulated", status: 503 });
+        return;
+      }
+      const result = await sessionControl(action, serial);
+      if (result === undefined) {
+        record(404);
+        send(response, 404, { title: `No simulated charger ${serial ?? ""}`.trim(), status: 404 });
+        return;
+      }
+      record(200);
+      send(response, 200, result);
+      return;
+    }
+
     record(404);
     send(response, 404, { title: "Not Found", status: 404 });
   }
@@ -348,6 +480,13 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     handle(request, response).catch(() => {
       if (!response.headersSent) send(response, 500, { title: "Internal Server Error", status: 500 });
     });
+  });
+  server.on("upgrade", (request: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    for (const extension of extensions) {
+      if (extension.handleUpgrade?.(request, socket, head, path)) return;
+    }
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -397,10 +536,35 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     revokeRefreshTokens() {
       refreshTokens.clear();
     },
+    setPresenceControl(control) {
+      presenceControl = control;
+    },
+    setSessionControl(control) {
+      sessionControl = control;
+    },
     issuedSecrets: () => [...secrets],
+    setChargers(serials) {
+      chargers.length = 0;
+      chargers.push(...serials);
+    },
+    addCharger(serial) {
+      if (!chargers.includes(serial)) chargers.push(serial);
+    },
+    get chargerSerials() {
+      return [...chargers];
+    },
+    authorize,
+    extend(extension) {
+      extensions.push(extension);
+    },
+    record(entry) {
+      requests.push(entry);
+    },
+    takeFault,
     async close() {
       if (closed) return;
       closed = true;
+      for (const extension of extensions) await extension.close?.();
       for (const response of hanging) response.destroy();
       hanging.clear();
       server.closeAllConnections();

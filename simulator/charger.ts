@@ -60,6 +60,7 @@ export const OBS = {
   InVolt_T2_T4: 195,
   InVolt_T2_T5: 196,
   ConnectedToCloud: 250,
+  CloudDisconnectReason: 251,
 } as const;
 
 /** ChargerOpMode values (protocol-notes §4.2) the model walks through. */
@@ -238,6 +239,7 @@ export class ChargerModel {
   private stageUntil: number;
   private car: Car | undefined;
   private rebootingUntil: number | undefined;
+  private startedOnDemand = false;
 
   // emission rhythm
   private nextTelemetry: number;
@@ -391,6 +393,43 @@ export class ChargerModel {
       this.nextRadio = this.simNow + RADIO_MS;
       out.push(...this.radio(), ...this.thermal());
     }
+    return out;
+  }
+
+  /**
+   * A car plugs in and is authorized at once, as if its driver tapped a card: the charger reports Awaiting Start
+   * and, a few simulated seconds later, Charging. For the demo and the CLI, which cannot wait for the model's own
+   * sessions. Nothing happens while a session runs already or the charger reboots (returns []).
+   */
+  startSession(): ModelObservation[] {
+    const out: ModelObservation[] = [];
+    if (this.rebootingUntil !== undefined || this.stage === "awaiting" || this.stage === "charging") return out;
+    if (!this.car || this.stage === "completed") {
+      this.car = this.newCar();
+      this.sessionEnergy = 0;
+      out.push(this.report(OBS.SessionEnergy, 0));
+    }
+    this.car.authorized = true;
+    this.stage = "awaiting";
+    this.stageUntil = this.simNow + 10_000;
+    this.startedOnDemand = true;
+    this.onChange(out, OBS.CableLocked, true);
+    this.emitState(out);
+    return out;
+  }
+
+  /**
+   * The driver ends the session: the charger reports Completed with no power, and the car leaves a simulated half
+   * minute later (Disconnected). Nothing happens without a car (returns []).
+   */
+  stopSession(): ModelObservation[] {
+    const out: ModelObservation[] = [];
+    if (this.rebootingUntil !== undefined || !this.car || this.stage === "completed" || this.stage === "disconnected") return out;
+    this.stage = "completed";
+    this.stageUntil = this.simNow + 30_000;
+    this.current = 0;
+    this.emitState(out);
+    out.push(...this.electrical(false));
     return out;
   }
 
@@ -760,6 +799,9 @@ export class ChargerModel {
           out.push(this.report(OBS.SessionEnergy, 0));
           this.relaySwitches++;
           this.emitState(out);
+          // A session started on demand shows its power at once, not at the next telemetry a minute later.
+          if (this.startedOnDemand) out.push(...this.settle());
+          this.startedOnDemand = false;
         }
         break;
       case "charging":

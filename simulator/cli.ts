@@ -3,10 +3,12 @@
  * `easee-simulator`: the Easee cloud simulator from the command line.
  * Prints the API URL and the credentials to put into an easee-config node; Ctrl-C stops it cleanly.
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
+import { SESSION_CONTROL_PATH, startSimulator, type LoadResult, type ShapeOption, type Simulator } from "./index";
 
 const HELP = `Usage: easee-simulator [options]
+       easee-simulator session start|stop [serial] [--api-url <url>]
 
 Simulates the Easee cloud for an integration account: the REST API (login, refresh, amqp/v2)
 and chargers streaming observations into Operator_<id>.Q on your RabbitMQ.
@@ -17,6 +19,7 @@ Options:
   --port <port>        REST API port (default 8090; 0 = any free port)
   --operator-id <id>   queue Operator_<id>.Q, exchange Operator_<id>.C.X (default 1000)
   --chargers <n>       number of chargers, serials EH000001... (default 3)
+  --equalizers <n>     number of Equalizers, serials QH000001..., measuring the grid (default 1)
   --shape <shape>      masterloop | signalr | pascal | mixed (default masterloop)
   --arrival-time <f>   ArrivalTime header as iso | epoch-ms (default iso)
   --speed <x>          simulated seconds per real second (default 60)
@@ -28,7 +31,59 @@ Options:
   --help               show this text
 
 Load mode publishes, prints the confirmed count and rate, and keeps the API running so a
-consumer can drain the queue. The queue and exchange are deleted when the simulator stops.`;
+consumer can drain the queue. The queue and exchange are deleted when the simulator stops.
+
+While it runs, type a command and Enter:
+  silent <serial>        the device stops talking (its network is gone)
+  silent <serial> cloud  ... with the cloud's report first (ConnectedToCloud false)
+  back <serial>          it talks again
+The same over HTTP: POST <API URL>/simulator/devices/<serial>/presence {"silent": true}.
+
+session start|stop asks a running simulator (default http://127.0.0.1:8090, the demo's) to plug
+in a car and start charging, or to end the session, on the given charger (default: the first
+one where it changes something). The charger's state (ChargerOpMode) changes at once.`;
+
+const OP_MODE_NAMES: Readonly<Record<number, string>> = {
+  0: "Offline",
+  1: "Disconnected",
+  2: "Awaiting Start",
+  3: "Charging",
+  4: "Completed",
+  5: "Error",
+  6: "Ready to Charge",
+};
+
+/** `easee-simulator session start|stop [serial]`: one request to a running simulator. */
+async function sessionCommand(args: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: { "api-url": { type: "string" } }, strict: true, allowPositionals: true });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${HELP}`);
+  }
+  const [action, serial, extra] = parsed.positionals;
+  if ((action !== "start" && action !== "stop") || extra !== undefined) fail(`usage: easee-simulator session start|stop [serial] [--api-url <url>]`);
+  const apiUrl = (parsed.values["api-url"] ?? process.env.EASEE_SIMULATOR_API_URL ?? "http://127.0.0.1:8090").replace(/\/+$/, "");
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl}${SESSION_CONTROL_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(serial !== undefined ? { action, charger: serial } : { action }),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch {
+    fail(`no simulator answers at ${safeUrl(apiUrl)}: start one (easee-simulator, or npm start) or give --api-url`);
+  }
+  const answer = (await response.json().catch(() => ({}))) as { serial?: string; changed?: boolean; opMode?: number; title?: string };
+  if (!response.ok) fail(answer.title ?? `the simulator answered HTTP ${response.status}`);
+  const state = OP_MODE_NAMES[answer.opMode ?? -1] ?? String(answer.opMode);
+  process.stdout.write(
+    answer.changed
+      ? `${answer.serial}: session ${action === "start" ? "started" : "stopped"}, now ${state}\n`
+      : `${answer.serial}: nothing to ${action} (${state})\n`,
+  );
+}
 
 function fail(message: string): never {
   process.stderr.write(`easee-simulator: ${message}\n`);
@@ -77,6 +132,10 @@ function formatLoad(result: LoadResult): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "session") {
+    await sessionCommand(process.argv.slice(3));
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -86,6 +145,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         "operator-id": { type: "string" },
         chargers: { type: "string" },
+        equalizers: { type: "string" },
         shape: { type: "string" },
         "arrival-time": { type: "string" },
         speed: { type: "string" },
@@ -110,6 +170,7 @@ async function main(): Promise<void> {
   const amqpUrl = v["amqp-url"] ?? process.env.EASEE_SIMULATOR_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
   const port = numberOption(v.port, "port", 8090);
   const chargers = numberOption(v.chargers, "chargers", 3, 1);
+  const equalizers = numberOption(v.equalizers, "equalizers", 1, 0);
   const speed = numberOption(v.speed, "speed", 60, 0);
   const shape = (v.shape ?? "masterloop") as ShapeOption;
   if (!["masterloop", "signalr", "pascal", "mixed"].includes(shape)) fail(`--shape must be masterloop, signalr, pascal or mixed`);
@@ -129,6 +190,7 @@ async function main(): Promise<void> {
       operatorId: v["operator-id"] ?? "1000",
       answerCommands: v["no-answer"] !== true,
       chargers,
+      equalizers,
       shape,
       arrivalTimeFormat: arrival === "epoch-ms" ? "epochMs" : "iso",
       speed,
@@ -139,6 +201,7 @@ async function main(): Promise<void> {
   }
 
   const serials = simulator.chargers.map((c) => c.serial);
+  const equalizerSerials = simulator.equalizers.map((e) => e.serial);
   process.stdout.write(
     [
       "Easee cloud simulator",
@@ -148,6 +211,8 @@ async function main(): Promise<void> {
       `  queue      ${simulator.queueName}, exchange ${simulator.exchangeName} on ${safeUrl(amqpUrl)}`,
       `  chargers   ${serials.length <= 5 ? serials.join(", ") : `${serials.slice(0, 3).join(", ")} … ${serials.at(-1)}`}` +
         ` (shape ${shape}, speed ${speed}x)`,
+      ...(equalizerSerials.length > 0 ? [`  equalizers ${equalizerSerials.join(", ")}`] : []),
+      `Type "silent ${serials[0] ?? "EH000001"}" / "back ${serials[0] ?? "EH000001"}" to cut a charger's network and restore it.`,
       "Ctrl-C stops the simulator.",
       "",
     ].join("\n"),
@@ -176,6 +241,25 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+
+  // Commands on stdin: the only way to cut a device's network without writing code.
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on("line", (line) => {
+    const [verb, serial, extra] = line.trim().slice(0, 200).split(/\s+/);
+    if (!verb) return;
+    if ((verb !== "silent" && verb !== "back") || !serial) {
+      process.stdout.write(`unknown command "${line.trim().slice(0, 60)}": silent <serial> [cloud] | back <serial>\n`);
+      return;
+    }
+    const done = verb === "silent" ? simulator.silence(serial, { cloudReport: extra === "cloud" }) : simulator.speak(serial);
+    done
+      .then((known) =>
+        process.stdout.write(known ? `${serial} ${verb === "silent" ? "is silent" : "talks again"}\n` : `no simulated device ${serial}\n`),
+      )
+      .catch((error: unknown) => process.stderr.write(`easee-simulator: ${(error as Error).message}\n`));
+  });
+  // stdin closed (started from a script): the simulator keeps running until a signal.
+  lines.on("close", () => undefined);
 
   if (loadMode) {
     const result = await simulator.runLoad({

@@ -167,7 +167,8 @@ export class CommandSide {
       this.options.onCommand?.({ chargerId, commandId, ticks, body });
       return;
     }
-    if (!charger) {
+    // A silent charger has no network: the command never reaches it, so nobody answers.
+    if (!charger || publisher.isSilent(chargerId)) {
       this.ignoredCount++;
       this.options.onCommand?.({ chargerId, commandId, ticks, body });
       return;

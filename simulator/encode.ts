@@ -2,7 +2,7 @@
  * Turns simulated observations and command responses into AMQP messages (routing key, body, headers) in each
  * message shape the decoder reads. Pure: no broker, no clock of its own.
  */
-import { findObservationById } from "../core/catalogue";
+import { deviceKindOf, findObservationById } from "../core/catalogue";
 import type { DataTypeName } from "../core/types";
 
 /**
@@ -62,9 +62,12 @@ export function msFromDotNetTicks(ticks: bigint | string): number {
   return Number((value - 621355968000000000n) / 10000n);
 }
 
-/** The data type the catalogue gives an observation id; for ids it does not know, guessed from the value. */
-export function dataTypeOf(observationId: number, value: SimValue): DataTypeName {
-  const known = findObservationById(observationId);
+/**
+ * The data type the catalogue gives an observation id (in the table of the serial's device kind: Equalizer ids
+ * overlap the charger's); for ids it does not know, guessed from the value.
+ */
+export function dataTypeOf(observationId: number, value: SimValue, chargerId = "EH"): DataTypeName {
+  const known = findObservationById(observationId, deviceKindOf(chargerId.length >= 3 ? chargerId : "EH0"));
   if (known) return known.dataType;
   if (typeof value === "boolean") return "Boolean";
   if (typeof value === "number") return Number.isInteger(value) ? "Integer" : "Double";
@@ -102,7 +105,7 @@ export function observationRoutingKey(chargerId: string, observationId: number):
 
 export function encodeObservation(observation: SimObservation, options: EncodeOptions = {}): EncodedMessage {
   const shape = options.shape ?? "masterloop";
-  const dataType = dataTypeOf(observation.observationId, observation.value);
+  const dataType = dataTypeOf(observation.observationId, observation.value, observation.chargerId);
   const timestamp = new Date(observation.timestampMs).toISOString();
   let body: unknown;
   switch (shape) {

@@ -12,7 +12,9 @@ import {
 import type { ChargerModel, ChargerModelOptions } from "./charger";
 import { CommandSide, type CommandEvent } from "./commands";
 import type { ArrivalTimeFormat } from "./encode";
-import { Publisher, type LoadOptions, type LoadResult, type ShapeOption } from "./publisher";
+import type { EqualizerModel, EqualizerModelOptions } from "./equalizer";
+import { Publisher, type LoadOptions, type LoadResult, type ShapeOption, type SilenceOptions } from "./publisher";
+import { HUB_PATH, attachSignalrHub, type SimulatedHub } from "./signalr-hub";
 
 export { ChargerModel, COMMAND, OBS, OP_MODE, RESULT_CODE, reverseToken } from "./charger";
 export type { ChargerModelOptions, CommandResult, ModelObservation } from "./charger";
@@ -26,8 +28,13 @@ export {
 } from "./encode";
 export type { ArrivalTimeFormat, EncodedMessage, MessageShape, SimObservation } from "./encode";
 export { Publisher, serialFor } from "./publisher";
-export type { LoadOptions, LoadResult, PublisherCounts, ShapeOption } from "./publisher";
+export type { LoadOptions, LoadResult, PublisherCounts, SessionAction, SessionResult, ShapeOption, SilenceOptions } from "./publisher";
+export { EQ, EqualizerModel } from "./equalizer";
+export type { EqualizerModelOptions } from "./equalizer";
+export { SESSION_CONTROL_PATH } from "./api-server";
 export type { CommandEvent } from "./commands";
+export { HUB_PATH, attachSignalrHub } from "./signalr-hub";
+export type { HubCommandResponse, HubConnectionInfo, HubObservation, RestCommandEvent, SimulatedHub } from "./signalr-hub";
 
 export interface SimulatorOptions {
   /** RabbitMQ the simulator declares its topology on and publishes to. Default amqp://guest:guest@127.0.0.1:5672. */
@@ -45,6 +52,8 @@ export interface SimulatorOptions {
   /** How many generated chargers start with a car charging. Default 1. */
   readonly startCharging?: number;
   readonly serialPrefix?: string;
+  /** Number of Equalizers (QH000001 …) or their options, measuring the grid the chargers draw from. Default 0. */
+  readonly equalizers?: number | readonly EqualizerModelOptions[];
   /** Body shape of observations: masterloop (default), signalr, pascal, or mixed. */
   readonly shape?: ShapeOption;
   /** ArrivalTime header as ISO string (default) or epoch ms. */
@@ -77,9 +86,20 @@ export interface Simulator {
   readonly exchangeName: string;
   readonly amqpUrl: string;
   readonly api: EaseeApiServer;
+  /** The SignalR hub (`{apiUrl}/hubs/chargers`): the `signalrUrl` of an easee-config node on the SignalR stream. */
+  readonly hub: SimulatedHub;
+  readonly hubUrl: string;
   readonly publisher: Publisher;
   readonly commands: CommandSide | undefined;
   readonly chargers: readonly ChargerModel[];
+  readonly equalizers: readonly EqualizerModel[];
+  /**
+   * A charger (or Equalizer) stops talking, as when its network is gone; with `cloudReport` the cloud first says so
+   * (CloudDisconnectReason, ConnectedToCloud = false). False for a serial the simulator does not play.
+   */
+  silence(serial: string, options?: SilenceOptions): Promise<boolean>;
+  /** … and comes back (ConnectedToCloud = true, then its usual reports). */
+  speak(serial: string): Promise<boolean>;
   /** Load mode: a fixed rate or a backlog of messages onto the operator queue. */
   runLoad(options: LoadOptions): Promise<LoadResult>;
   /** Stops everything and deletes the operator queue and exchange. Safe to call twice. */
@@ -99,7 +119,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   let publisher: Publisher | undefined;
   let commands: CommandSide | undefined;
+  // Served on the API's HTTP server; closed with it.
+  const hub = attachSignalrHub(api);
   const release = async (): Promise<void> => {
+    api.setSessionControl(undefined);
+    api.setPresenceControl(undefined);
     publisher?.stop();
     await commands?.close();
     await publisher?.close();
@@ -114,11 +138,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.chargers !== undefined ? { chargers: options.chargers } : {}),
       ...(options.startCharging !== undefined ? { startCharging: options.startCharging } : {}),
       ...(options.serialPrefix !== undefined ? { serialPrefix: options.serialPrefix } : {}),
+      ...(options.equalizers !== undefined ? { equalizers: options.equalizers } : {}),
       ...(options.shape !== undefined ? { shape: options.shape } : {}),
       ...(options.arrivalTimeFormat !== undefined ? { arrivalTimeFormat: options.arrivalTimeFormat } : {}),
       ...(options.speed !== undefined ? { speed: options.speed } : {}),
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.persistent !== undefined ? { persistent: options.persistent } : {}),
+    });
+    const hubSource = publisher;
+    if (api.chargerSerials.length === 0) api.setChargers(hubSource.chargers.map((charger) => charger.serial));
+    // Everything the chargers report also reaches the hub's subscribers, as a device time a moment before now.
+    hub.setCommandTarget({
+      charger: (serial) => hubSource.charger(serial),
+      publish: (serial, observations) => hubSource.publishObservations(serial, observations),
+    });
+    hubSource.onObservations((serial, observations) => {
+      const timestampMs = Date.now() - 40;
+      hub.publish(
+        serial,
+        observations.map((observation) => ({ observationId: observation.observationId, value: observation.value, timestampMs })),
+      );
     });
     if (options.commands ?? true) {
       commands = await CommandSide.start({
@@ -132,6 +171,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ...(options.answerCommands !== undefined ? { answer: options.answerCommands } : {}),
       });
     }
+    const playing = publisher;
+    // The REST API's control endpoint (POST /simulator/devices/{serial}/presence) drives the same switch.
+    api.setPresenceControl((serial, silent, silenceOptions) => (silent ? playing.silence(serial, silenceOptions) : playing.speak(serial)));
+    const sessions = publisher;
+    api.setSessionControl((action, serial) => sessions.session(action, serial));
     if (options.live ?? true) await publisher.start();
   } catch (error) {
     await release().catch(() => undefined);
@@ -148,9 +192,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     exchangeName: api.exchangeName,
     amqpUrl,
     api,
+    hub,
+    hubUrl: `${api.url}${HUB_PATH}`,
     publisher: started,
     commands,
     chargers: started.chargers,
+    equalizers: started.equalizers,
+    silence: (serial, silenceOptions) => started.silence(serial, silenceOptions),
+    speak: (serial) => started.speak(serial),
     runLoad: (load) => started.runLoad(load),
     close() {
       closing ??= release();

@@ -7,7 +7,8 @@
  */
 import { connect } from "amqplib";
 import type { ChannelModel, ConfirmChannel } from "amqplib";
-import { ChargerModel, type ChargerModelOptions, type ModelObservation } from "./charger";
+import { ChargerModel, OBS, type ChargerModelOptions, type ModelObservation } from "./charger";
+import { EqualizerModel, type EqualizerModelOptions } from "./equalizer";
 import {
   MESSAGE_SHAPES,
   encodeObservation,
@@ -29,6 +30,8 @@ export interface PublisherOptions {
   readonly chargers?: number | readonly ChargerModelOptions[];
   /** Prefix of generated serials. Default `EH`. */
   readonly serialPrefix?: string;
+  /** Equalizers (serials QH000001, …) measuring the grid connection the chargers hang on. Default 0. */
+  readonly equalizers?: number | readonly EqualizerModelOptions[];
   /** How many of the generated chargers start with a car charging. Default 1, so power shows at once. */
   readonly startCharging?: number;
   readonly shape?: ShapeOption;
@@ -43,6 +46,17 @@ export interface PublisherOptions {
   readonly connectionName?: string;
   /** Called on a publish error that is not tied to a caller (the live rhythm). Default: ignored. */
   readonly onError?: (error: Error) => void;
+}
+
+export type SessionAction = "start" | "stop";
+
+export interface SessionResult {
+  readonly serial: string;
+  readonly action: SessionAction;
+  /** False when there was nothing to do (a session already running, or none to stop). */
+  readonly changed: boolean;
+  /** ChargerOpMode (109) after the action. */
+  readonly opMode: number;
 }
 
 export interface PublisherCounts {
@@ -91,8 +105,19 @@ export function serialFor(index: number, prefix = "EH"): string {
 /** Observations the load mode cycles through (telemetry a charging charger sends most). */
 const LOAD_IDS = [120, 121, 182, 183, 184, 190, 191, 192, 109, 48, 150, 132] as const;
 
+/** How a device goes silent: just stop (lost network), or with the cloud's own report first (as AWS IoT would). */
+export interface SilenceOptions {
+  /** Publish CloudDisconnectReason and ConnectedToCloud = false before going quiet. Default false. */
+  readonly cloudReport?: boolean;
+  /** The CloudDisconnectReason text. Default `CONNECTION_LOST`. */
+  readonly reason?: string;
+}
+
 export class Publisher {
   readonly chargers: ChargerModel[];
+  readonly equalizers: EqualizerModel[];
+  /** Serials told to be silent: their observations (and command answers) are lost, as with a dead network. */
+  private readonly silenced = new Set<string>();
   private readonly options: PublisherOptions;
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
@@ -127,6 +152,12 @@ export class Publisher {
           }))
         : [...chargers];
     this.chargers = list.map((o) => new ChargerModel(o));
+    const equalizers = options.equalizers ?? 0;
+    const eqList: EqualizerModelOptions[] =
+      typeof equalizers === "number"
+        ? Array.from({ length: equalizers }, (_, i) => ({ serial: serialFor(i, "QH") }))
+        : [...equalizers];
+    this.equalizers = eqList.map((o) => new EqualizerModel(o));
   }
 
   /** Connect (confirm channel) without publishing anything yet. */
@@ -182,6 +213,63 @@ export class Publisher {
     return this.chargers.find((c) => c.serial === serial);
   }
 
+  equalizer(serial: string): EqualizerModel | undefined {
+    return this.equalizers.find((e) => e.serial === serial);
+  }
+
+  /** True when a charger or Equalizer of this serial is simulated. */
+  has(serial: string): boolean {
+    return this.charger(serial) !== undefined || this.equalizer(serial) !== undefined;
+  }
+
+  isSilent(serial: string): boolean {
+    return this.silenced.has(serial);
+  }
+
+  /**
+   * The device stops talking (its network is gone): nothing it reports reaches the queue, commands to it go
+   * unanswered. It keeps running meanwhile (a charging car keeps charging). False for an unknown serial.
+   */
+  async silence(serial: string, options: SilenceOptions = {}): Promise<boolean> {
+    if (!this.has(serial)) return false;
+    if (this.silenced.has(serial)) return true;
+    if (options.cloudReport) {
+      await this.publishObservations(serial, [
+        { observationId: OBS.CloudDisconnectReason, value: options.reason ?? "CONNECTION_LOST" },
+        { observationId: OBS.ConnectedToCloud, value: false },
+      ]);
+    }
+    this.silenced.add(serial);
+    return true;
+  }
+
+  /** The device is back: it says so (ConnectedToCloud = true) and reports as before. False for an unknown serial. */
+  async speak(serial: string): Promise<boolean> {
+    if (!this.has(serial)) return false;
+    if (!this.silenced.delete(serial)) return true;
+    await this.publishObservations(serial, [{ observationId: OBS.ConnectedToCloud, value: true }]);
+    return true;
+  }
+
+  /**
+   * Starts or stops a charging session on demand and publishes what the charger reports. `serial` empty: the
+   * first charger where the action changes something. Undefined when no charger has that serial.
+   */
+  async session(action: SessionAction, serial?: string): Promise<SessionResult | undefined> {
+    const wanted = serial?.trim().toUpperCase() ?? "";
+    const candidates = wanted === "" ? this.chargers : this.chargers.filter((c) => c.serial.toUpperCase() === wanted);
+    if (candidates.length === 0) return undefined;
+    for (const charger of candidates) {
+      const observations = action === "start" ? charger.startSession() : charger.stopSession();
+      if (observations.length > 0) {
+        await this.publishObservations(charger.serial, observations);
+        return { serial: charger.serial, action, changed: true, opMode: charger.opMode };
+      }
+    }
+    const first = candidates[0] as ChargerModel;
+    return { serial: first.serial, action, changed: false, opMode: first.opMode };
+  }
+
   /** Be told about every batch of observations the chargers publish (used by tests and the CLI). */
   onObservations(listener: (chargerId: string, observations: readonly ModelObservation[]) => void): () => void {
     this.listeners.add(listener);
@@ -191,6 +279,8 @@ export class Publisher {
   /** Boot every charger (boot observations), then play them on the simulated clock. */
   async start(): Promise<void> {
     for (const charger of this.chargers) await this.publishObservations(charger.serial, charger.boot());
+    this.shareChargerLoad();
+    for (const equalizer of this.equalizers) await this.publishObservations(equalizer.serial, equalizer.boot());
     this.lastTick = Date.now();
     const tickMs = this.options.tickMs ?? 1000;
     this.timer = setInterval(() => {
@@ -215,6 +305,23 @@ export class Publisher {
       const observations = charger.advance(simulatedMs, now);
       if (observations.length > 0) await this.publishObservations(charger.serial, observations);
     }
+    this.shareChargerLoad();
+    for (const equalizer of this.equalizers) {
+      const observations = equalizer.advance(simulatedMs);
+      if (observations.length > 0) await this.publishObservations(equalizer.serial, observations);
+    }
+  }
+
+  /** Every Equalizer measures the chargers' power (TotalPower, kW) on top of the house, spread over three phases. */
+  private shareChargerLoad(): void {
+    if (this.equalizers.length === 0) return;
+    let totalKw = 0;
+    for (const charger of this.chargers) {
+      const power = charger.value(OBS.TotalPower);
+      if (typeof power === "number" && Number.isFinite(power)) totalKw += power;
+    }
+    const perPhase = totalKw / 3;
+    for (const equalizer of this.equalizers) equalizer.setChargerLoad([perPhase, perPhase, perPhase]);
   }
 
   private nextShape(shape: ShapeOption | undefined): MessageShape {
@@ -231,6 +338,7 @@ export class Publisher {
    */
   async publishObservations(chargerId: string, observations: readonly ModelObservation[]): Promise<void> {
     if (observations.length === 0) return;
+    if (this.silenced.has(chargerId)) return; // no network: nothing reaches the cloud
     for (const listener of this.listeners) listener(chargerId, observations);
     if (!this.channel) return; // broker away: lost, as in a cloud outage (see reconnector)
     const arrival = Date.now();

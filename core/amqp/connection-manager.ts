@@ -10,7 +10,7 @@
  * Deliveries are decoded once, handed to every subscriber, then acknowledged on the channel that delivered them
  * (at-least-once). The acks of one socket read go out as ONE ack with `multiple` (allUpTo), in a microtask after
  * that read's deliveries are handled: an ack frame and a socket write per delivery cost a third of the CPU time per
- * message (bench/run.ts, README "Performance"). Deliveries from a channel that has died are never acked (their tags
+ * message (bench/run.ts, docs/performance.md; core/amqp/ack-batcher.ts). Deliveries from a channel that has died are never acked (their tags
  * mean nothing on a new channel). Undecodable deliveries go to `onDecodeError` and are acked too: requeueing would
  * loop forever.
  *
@@ -24,70 +24,44 @@ import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
 import { CommandSendError } from "../command/send-error";
-import { Backoff, type BackoffOptions } from "./backoff";
-import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
-import { delay, realScheduler, type Scheduler } from "./scheduler";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { describeDelay } from "../easee-api/errors";
+import { delay, realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
+import { AckBatcher } from "./ack-batcher";
+import {
+  amqplibConnect,
+  destroySocket,
+  type ChannelLike,
+  type ConnectFunction,
+  type ConnectionLike,
+  type ConnectSocketOptions,
+  type ConnectUrl,
+  type Decoder,
+  type DeliveryLike,
+  type Listener,
+} from "./adapter";
+import { ConfirmPublisher, type PublishRequest } from "./confirm-publisher";
+import {
+  IDLE_STATE,
+  KEY,
+  NO_CONSUMER_STATE,
+  connectFailureState,
+  isAccessRefused,
+  messageOf,
+  setupFailureState,
+} from "./states";
 
-/** The parts of an amqplib message the manager reads. */
-export interface DeliveryLike {
-  readonly content: Uint8Array;
-  readonly fields: { readonly routingKey: string; readonly deliveryTag: number; readonly redelivered?: boolean };
-  readonly properties: {
-    readonly headers?: Readonly<Record<string, unknown>> | undefined;
-    readonly timestamp?: unknown;
-    readonly contentType?: unknown;
-  };
-}
-
-type Listener = (...args: unknown[]) => void;
-
-interface Emitter {
-  on(event: string, listener: Listener): unknown;
-  removeListener(event: string, listener: Listener): unknown;
-}
-
-/** The parts of an amqplib Channel the manager uses. */
-export interface ChannelLike extends Emitter {
-  prefetch(count: number, global?: boolean): Promise<unknown>;
-  checkQueue(queue: string): Promise<{ readonly messageCount: number; readonly consumerCount: number }>;
-  consume(
-    queue: string,
-    onMessage: (message: DeliveryLike | null) => void,
-    options?: { noAck?: boolean },
-  ): Promise<{ readonly consumerTag: string }>;
-  /** `allUpTo`: also every earlier unacknowledged delivery of this channel (AMQP `multiple`). */
-  ack(message: DeliveryLike, allUpTo?: boolean): void;
-  close(): Promise<void>;
-}
-
-/** The parts of an amqplib ChannelModel (connection) the manager uses. */
-export interface ConnectionLike extends Emitter {
-  createChannel(): Promise<ChannelLike>;
-  /** For publishing commands (publisher confirms); absent on fakes that never publish. */
-  createConfirmChannel?(): Promise<ConfirmChannelLike>;
-  close(): Promise<void>;
-}
-
-export interface ConnectUrl {
-  readonly protocol: "amqp" | "amqps";
-  readonly hostname: string;
-  readonly port: number;
-  readonly username: string;
-  readonly password: string;
-  readonly vhost: string;
-  readonly heartbeat: number;
-}
-
-export interface ConnectSocketOptions {
-  readonly timeout: number;
-  readonly clientProperties: { readonly connection_name: string };
-  readonly servername?: string;
-  readonly rejectUnauthorized?: boolean;
-}
-
-export type ConnectFunction = (url: ConnectUrl, socketOptions: ConnectSocketOptions) => Promise<ConnectionLike>;
-
-export type Decoder = (raw: RawDelivery, receivedAtMs?: number) => DecodedDelivery;
+// Split at its seams (adapter types, states, ack batching); importers keep using this module.
+export type {
+  ChannelLike,
+  ConnectFunction,
+  ConnectionLike,
+  ConnectSocketOptions,
+  ConnectUrl,
+  Decoder,
+  DeliveryLike,
+} from "./adapter";
+export { IDLE_STATE, NO_CONSUMER_STATE, isAccessRefused } from "./states";
 
 /** What the manager hands deliveries and state to (the config node's DeliverySubscriber fits). */
 export interface ManagerSubscriber {
@@ -96,6 +70,15 @@ export interface ManagerSubscriber {
   onDecodeError?(error: Extract<DecodedDelivery, { kind: "error" }>): void;
   onCommandResponse?(response: Extract<DecodedDelivery, { kind: "commandResponse" }>): void;
   onConnectionState?(state: ConnectionState): void;
+}
+
+/**
+ * Whether a subscriber needs the consumer: it takes observations or command responses. A subscriber with only
+ * `onConnectionState` (e.g. easee-homeassistant's availability) gets state but never starts a consumer: a consumer
+ * acknowledges every delivery, and with nobody taking them they would be lost (issue 12).
+ */
+export function needsConsumer(subscriber: ManagerSubscriber): boolean {
+  return typeof subscriber.onObservation === "function" || typeof subscriber.onCommandResponse === "function";
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -123,8 +106,10 @@ export interface ConnectionManagerOptions {
   readonly connectTimeoutMs?: number;
   /** Wait this long for a clean close before destroying the socket. Default 2000 ms. */
   readonly closeTimeoutMs?: number;
-  /** Wait after an API error that gave no retry hint. Default 60000 ms. */
+  /** Wait after an API error that gave no retry hint. Default 60000 ms. No API answer ends the loop. */
   readonly apiRetryFallbackMs?: number;
+  /** Reset the reconnect backoff only after a connection stayed up this long. Default 60000 ms. */
+  readonly stableAfterMs?: number;
   readonly scheduler?: Scheduler;
   readonly log?: (level: LogLevel, message: string) => void;
   /** Every state change (also with no subscriber listening), e.g. for the owner's own log. */
@@ -139,45 +124,9 @@ export interface ConnectionStats {
   readonly subscriberErrors: number;
 }
 
-const KEY = {
-  connecting: "easee-config.status.connecting",
-  connected: "easee-config.status.connected",
-  disconnected: "easee-config.status.disconnected",
-  blocked: "easee-config.status.blocked",
-  accessRefused: "easee-config.status.access-refused",
-  brokerUnreachable: "easee-config.status.broker-unreachable",
-  queueNotFound: "easee-config.status.queue-not-found",
-  apiError: "easee-config.status.api-error",
-} as const;
-
-export const IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** ACCESS_REFUSED at login (bad AMQP credentials) or on the queue (no read permission). */
-export function isAccessRefused(error: unknown): boolean {
-  return /ACCESS[-_]REFUSED|\b403\b/.test(messageOf(error));
-}
-
-function isNotFound(error: unknown): boolean {
-  return /NOT[-_]FOUND|\b404\b/.test(messageOf(error));
-}
-
 class StopSignal extends Error {
   constructor() {
     super("stopped");
-  }
-}
-
-/** Closes a socket that will not close cleanly (broker gone). amqplib keeps it at `connection.stream`. */
-function destroySocket(connection: ConnectionLike): void {
-  const inner = (connection as { connection?: { stream?: { destroy?: () => void } } }).connection;
-  try {
-    inner?.stream?.destroy?.();
-  } catch {
-    // already gone
   }
 }
 
@@ -187,12 +136,6 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
-}
-
-async function amqplibConnect(url: ConnectUrl, socketOptions: ConnectSocketOptions): Promise<ConnectionLike> {
-  const amqp = await import("amqplib");
-  const model = await amqp.connect({ ...url }, { ...socketOptions });
-  return model as unknown as ConnectionLike;
 }
 
 export class ConnectionManager {
@@ -213,12 +156,18 @@ export class ConnectionManager {
   private readonly channelOf = new WeakMap<ConnectionLike, ChannelLike>();
   private forceRefresh = false;
   private failuresInARow = 0;
+  /** Resets the backoff once the connection has stayed up for stableAfterMs. */
+  private stableTimer: TimerHandle | undefined;
+  /** Ends the wait for `close` of a connection whose socket was destroyed (amqplib emits no `close` then). */
+  private readonly forcedClose = new WeakMap<ConnectionLike, (reason: string) => void>();
   private closed = false;
   private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
-  /** The newest handled delivery not acked yet, its channel, and how many deliveries its ack will cover. */
-  private ackChannel: ChannelLike | undefined;
-  private ackMessage: DeliveryLike | undefined;
-  private ackCount = 0;
+  /** One ack per socket read, on the live channel only. */
+  private readonly acks = new AckBatcher(
+    (channel) => channel === this.channel,
+    (count) => (this.counters.acked += count),
+    (count, error) => this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`),
+  );
   /** Commands: the details of the live connection (exchangeName), callers waiting for one, the confirm channel. */
   private liveDetails: AmqpDetails | undefined;
   private readonly upWaiters = new Set<() => void>();
@@ -255,7 +204,10 @@ export class ConnectionManager {
     return this.channel !== undefined;
   }
 
-  /** Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one connects. */
+  /**
+   * Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one that needs the
+   * consumer (see needsConsumer) connects; a state-only subscriber alone connects nothing and is told so.
+   */
   register(subscriber: ManagerSubscriber): void {
     if (this.closed) {
       // Closing down (a flow node starting while its config node stops): nothing will connect any more.
@@ -263,18 +215,33 @@ export class ConnectionManager {
       return;
     }
     this.subscribers.set(subscriber.id, subscriber);
+    if (!this.loop && this.consumerNeeded()) {
+      this.notify(subscriber, this.currentState);
+      this.start();
+      return;
+    }
+    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) this.setState(NO_CONSUMER_STATE);
     this.notify(subscriber, this.currentState);
-    if (!this.loop) this.start();
   }
 
-  /** Removes a subscriber. The last one closes the connection; resolves when it is closed. */
+  /** Removes a subscriber. The last one needing the consumer closes the connection; resolves when it is closed. */
   async deregister(subscriberOrId: ManagerSubscriber | string): Promise<void> {
     const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
     const subscriber = this.subscribers.get(id);
     if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) {
       this.subscribers.delete(id);
     }
-    if (this.subscribers.size === 0) await this.stop();
+    if (!this.consumerNeeded()) await this.stop();
+  }
+
+  /** True while at least one subscriber takes observations or command responses. */
+  get consumerWanted(): boolean {
+    return this.consumerNeeded();
+  }
+
+  private consumerNeeded(): boolean {
+    for (const subscriber of this.subscribers.values()) if (needsConsumer(subscriber)) return true;
+    return false;
   }
 
   /** Final close (the config node is closing): no more subscribers, connection closed within a few seconds. */
@@ -298,7 +265,7 @@ export class ConnectionManager {
     const deadline = this.scheduler.now() + options.timeoutMs;
     for (;;) {
       if (options.signal?.aborted) throw new CommandSendError("closed", "the command was withdrawn (its node closed)");
-      if (this.closed || this.subscribers.size === 0) {
+      if (this.closed || !this.consumerNeeded()) {
         throw new CommandSendError("closed", "the easee-config node is not connected (closing or not in use)");
       }
       const connection = this.connection;
@@ -349,8 +316,16 @@ export class ConnectionManager {
   private start(): void {
     const controller = new AbortController();
     this.controller = controller;
-    this.loop = this.run(controller.signal).catch((error: unknown) => {
+    const loop = this.run(controller.signal).catch((error: unknown) => {
       if (!(error instanceof StopSignal)) this.log("error", `AMQP connection loop ended: ${messageOf(error)}`);
+    });
+    this.loop = loop;
+    // The loop only ends when stopped; should a bug end it otherwise, the next register must be able to start it.
+    void loop.then(() => {
+      if (this.loop === loop && !controller.signal.aborted) {
+        this.loop = undefined;
+        this.controller = undefined;
+      }
     });
   }
 
@@ -367,12 +342,13 @@ export class ConnectionManager {
     if (this.controller === controller) {
       this.controller = undefined;
       this.loop = undefined;
+      this.clearStableTimer();
       this.backoff.reset();
       this.failuresInARow = 0;
-      this.setState(IDLE_STATE);
+      this.setState(!this.closed && this.subscribers.size > 0 ? NO_CONSUMER_STATE : IDLE_STATE);
       this.wakeUpWaiters();
       // Someone registered while we were closing: they need a connection after all.
-      if (!this.closed && this.subscribers.size > 0) this.start();
+      if (!this.closed && this.consumerNeeded()) this.start();
     }
   }
 
@@ -407,7 +383,9 @@ export class ConnectionManager {
       this.liveDetails = details;
       this.publisher.reset();
       this.failuresInARow = 0;
-      this.backoff.reset();
+      // The backoff starts again from the smallest delay only once this connection has proved stable: a broker
+      // that drops us right after consume must see growing delays, not one attempt a second (issue 12).
+      this.armStableTimer();
       this.setState({
         phase: "connected",
         statusKey: KEY.connected,
@@ -417,6 +395,7 @@ export class ConnectionManager {
       this.wakeUpWaiters();
 
       const reason = await closedPromise;
+      this.clearStableTimer();
       if (signal.aborted) return;
       this.channel = undefined;
       this.connection = undefined;
@@ -432,7 +411,11 @@ export class ConnectionManager {
     }
   }
 
-  /** Details from the API, or undefined when the loop must end (stopped, or a setting has to change). */
+  /**
+   * Details from the API, or undefined only when the loop is stopped. No API answer ends the loop (issue 12): a
+   * redirect or 404 at boot may be maintenance, so every failure waits (as long as the error says, else
+   * apiRetryFallbackMs) and tries again; the state says what failed and when the next try is.
+   */
   private async fetchDetails(signal: AbortSignal): Promise<AmqpDetails | undefined> {
     for (;;) {
       try {
@@ -442,16 +425,15 @@ export class ConnectionManager {
       } catch (error) {
         if (signal.aborted) return undefined;
         const apiError = error instanceof EaseeApiError ? error : undefined;
-        const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
+        const retryAfterMs = apiError?.retryAfterMs ?? this.options.apiRetryFallbackMs ?? 60_000;
+        const message = messageOf(error);
         this.setState({
           phase: "error",
           statusKey: apiError ? apiError.statusKey : KEY.apiError,
-          detail: messageOf(error),
+          detail: /next try in/i.test(message) ? message : `${message} Next try in ${describeDelay(retryAfterMs)}.`,
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
-        this.log("debug", messageOf(error));
-        // No retry hint: only a change of settings (a redeploy) can help; stay in the error state.
-        if (retryAfterMs === undefined) return undefined;
+        this.log("debug", message);
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
         this.setState({ phase: "connecting", statusKey: KEY.connecting });
@@ -542,7 +524,12 @@ export class ConnectionManager {
         cleanup();
         resolve("stopped");
       };
+      const onForcedClose = (reason: string): void => {
+        cleanup();
+        resolve(reason);
+      };
       const cleanup = (): void => {
+        this.forcedClose.delete(connection);
         connection.removeListener("close", onClose as Listener);
         connection.removeListener("blocked", onBlocked as Listener);
         connection.removeListener("unblocked", onUnblocked as Listener);
@@ -555,6 +542,7 @@ export class ConnectionManager {
       connection.on("blocked", onBlocked as Listener);
       connection.on("unblocked", onUnblocked as Listener);
       signal.addEventListener("abort", onAbort, { once: true });
+      this.forcedClose.set(connection, onForcedClose);
     });
   }
 
@@ -626,37 +614,7 @@ export class ConnectionManager {
       }
     }
     // Ack only on the live channel that delivered it: a tag from a dead channel would close the new one (406).
-    if (channel === this.channel) this.queueAck(channel, message);
-  }
-
-  /**
-   * Every delivery is handled synchronously and in order, so one ack with allUpTo for the newest covers all of a
-   * socket read. The microtask runs right after the read's deliveries, before any other I/O or timer: nothing is
-   * left unacked across a turn of the event loop, and a close always comes after the flush.
-   */
-  private queueAck(channel: ChannelLike, message: DeliveryLike): void {
-    if (this.ackChannel !== undefined && this.ackChannel !== channel) this.flushAcks();
-    if (this.ackChannel === undefined) queueMicrotask(() => this.flushAcks());
-    this.ackChannel = channel;
-    this.ackMessage = message;
-    this.ackCount += 1;
-  }
-
-  private flushAcks(): void {
-    const channel = this.ackChannel;
-    const message = this.ackMessage;
-    const count = this.ackCount;
-    this.ackChannel = undefined;
-    this.ackMessage = undefined;
-    this.ackCount = 0;
-    // The channel died since: the broker redelivers those deliveries (at-least-once), their tags are void.
-    if (channel === undefined || message === undefined || channel !== this.channel) return;
-    try {
-      channel.ack(message, true);
-      this.counters.acked += count;
-    } catch (error) {
-      this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`);
-    }
+    if (channel === this.channel) this.acks.queue(channel, message);
   }
 
   private async reconsume(channel: ChannelLike, queueName: string): Promise<void> {
@@ -688,36 +646,15 @@ export class ConnectionManager {
 
   private onConnectFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
-    const refused = isAccessRefused(error);
-    if (refused || this.refetchDue()) this.forceRefresh = true;
-    const where = `${details.server}:${details.port}`;
-    this.setState(
-      refused
-        ? {
-            phase: "error",
-            statusKey: KEY.accessRefused,
-            detail: `The broker at ${where} refused the AMQP credentials; fetching fresh details from Easee`,
-          }
-        : {
-            phase: "error",
-            statusKey: KEY.brokerUnreachable,
-            detail: `Cannot connect to the broker at ${where}: ${messageOf(error)}`,
-          },
-    );
-    this.log("debug", `AMQP connect to ${where} failed: ${messageOf(error)}`);
+    if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
+    this.setState(connectFailureState(error, details));
+    this.log("debug", `AMQP connect to ${details.server}:${details.port} failed: ${messageOf(error)}`);
   }
 
   private onSetupFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
     if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
-    const notFound = isNotFound(error);
-    this.setState({
-      phase: "error",
-      statusKey: notFound ? KEY.queueNotFound : isAccessRefused(error) ? KEY.accessRefused : KEY.brokerUnreachable,
-      detail: notFound
-        ? `The queue ${details.queueName} does not exist on the broker`
-        : `Cannot consume ${details.queueName}: ${messageOf(error)}`,
-    });
+    this.setState(setupFailureState(error, details));
     this.log("debug", `Cannot consume ${details.queueName}: ${messageOf(error)}`);
   }
 
@@ -752,7 +689,25 @@ export class ConnectionManager {
     );
     const outcome = await Promise.race([closing, timedOut]);
     this.scheduler.clearTimeout(timer);
-    if (outcome !== "closed") destroySocket(connection);
+    if (outcome !== "closed") {
+      destroySocket(connection);
+      // amqplib emits no `close` for a destroyed socket: without this the loop would wait for it for ever (with
+      // heartbeat 0) while the status stayed green (issue 12). The loop goes on to reconnect.
+      this.forcedClose.get(connection)?.(`the broker did not answer a close within ${timeoutMs} ms`);
+    }
+  }
+
+  private armStableTimer(): void {
+    this.clearStableTimer();
+    this.stableTimer = this.scheduler.setTimeout(() => {
+      this.stableTimer = undefined;
+      this.backoff.reset();
+    }, this.options.stableAfterMs ?? 60_000);
+  }
+
+  private clearStableTimer(): void {
+    this.scheduler.clearTimeout(this.stableTimer);
+    this.stableTimer = undefined;
   }
 
   private async wait(ms: number, signal: AbortSignal): Promise<void> {

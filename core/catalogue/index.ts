@@ -2,11 +2,14 @@
  * The observation catalogue: lookups over the data in observations.ts and value-tables.ts.
  * Pure; no Node-RED.
  */
+import type { DeviceKind } from "./devices";
+import { EQUALIZER_OBSERVATION_DEFINITIONS } from "./equalizer-observations";
 import { OBSERVATION_DEFINITIONS } from "./observations";
 import type { ObservationDefinition, ValueTable, ValueTableName } from "./types";
 import { VALUE_TABLE_DATA } from "./value-tables";
 
 export type { ObservationDefinition, ValueTable, ValueTableName } from "./types";
+export { DEVICE_KINDS, deviceKindOf, type DeviceKind } from "./devices";
 
 function freezeTable(table: ValueTable): ValueTable {
   Object.freeze(table.labels);
@@ -15,12 +18,25 @@ function freezeTable(table: ValueTable): ValueTable {
   return Object.freeze(table);
 }
 
+function freezeSorted(definitions: readonly ObservationDefinition[]): readonly ObservationDefinition[] {
+  return Object.freeze(
+    definitions
+      .slice()
+      .sort((a, b) => a.id - b.id)
+      .map((definition) => Object.freeze(definition)),
+  );
+}
+
 /** Every known charger observation, sorted by id. Frozen. */
-export const OBSERVATIONS: readonly ObservationDefinition[] = Object.freeze(
-  OBSERVATION_DEFINITIONS.slice()
-    .sort((a, b) => a.id - b.id)
-    .map((definition) => Object.freeze(definition)),
-);
+export const OBSERVATIONS: readonly ObservationDefinition[] = freezeSorted(OBSERVATION_DEFINITIONS);
+
+/** Every known Equalizer observation (serials `QH…`), sorted by id. Frozen. Ids overlap the charger's. */
+export const EQUALIZER_OBSERVATIONS: readonly ObservationDefinition[] = freezeSorted(EQUALIZER_OBSERVATION_DEFINITIONS);
+
+/** The table a device kind's observations are read with; none for an unknown kind. */
+export function observationsFor(device: DeviceKind): readonly ObservationDefinition[] {
+  return device === "charger" ? OBSERVATIONS : device === "equalizer" ? EQUALIZER_OBSERVATIONS : [];
+}
 
 /** The value tables by name. Frozen. */
 export const VALUE_TABLES: Readonly<Record<ValueTableName, ValueTable>> = Object.freeze(
@@ -29,13 +45,24 @@ export const VALUE_TABLES: Readonly<Record<ValueTableName, ValueTable>> = Object
   ) as Record<ValueTableName, ValueTable>,
 );
 
-// Ids are small (1–251), so a dense array indexed by id is the fastest lookup for the decoder's hot path.
-const BY_ID: (ObservationDefinition | undefined)[] = [];
-const BY_NAME = new Map<string, ObservationDefinition>();
-for (const definition of OBSERVATIONS) {
-  BY_ID[definition.id] = definition;
-  BY_NAME.set(definition.name.toLowerCase(), definition);
+interface Index {
+  // Ids are small (1–251), so a dense array indexed by id is the fastest lookup for the decoder's hot path.
+  readonly byId: readonly (ObservationDefinition | undefined)[];
+  readonly byName: ReadonlyMap<string, ObservationDefinition>;
 }
+
+function indexOf(definitions: readonly ObservationDefinition[]): Index {
+  const byId: (ObservationDefinition | undefined)[] = [];
+  const byName = new Map<string, ObservationDefinition>();
+  for (const definition of definitions) {
+    byId[definition.id] = definition;
+    byName.set(definition.name.toLowerCase(), definition);
+  }
+  return { byId, byName };
+}
+
+const CHARGER_INDEX = indexOf(OBSERVATIONS);
+const EQUALIZER_INDEX = indexOf(EQUALIZER_OBSERVATIONS);
 
 // Maps rather than the table objects themselves, so a value like "constructor" or "__proto__"
 // can never resolve to something inherited from Object.prototype.
@@ -61,14 +88,23 @@ const COMPILED = new Map<ValueTableName, CompiledTable>(
 );
 const OUTPUT_PHASE = COMPILED.get("OutputPhase") as CompiledTable;
 
-export function findObservationById(id: number): ObservationDefinition | undefined {
-  // `BY_ID[id]` for a non-integer or negative id would be a property lookup; keep it to real indices.
-  return Number.isInteger(id) && id >= 0 && id < BY_ID.length ? BY_ID[id] : undefined;
+function indexFor(device: DeviceKind): Index | undefined {
+  return device === "charger" ? CHARGER_INDEX : device === "equalizer" ? EQUALIZER_INDEX : undefined;
 }
 
-/** Case-insensitive; otherwise the exact name (no trimming, no partial matches). */
-export function findObservationByName(name: string): ObservationDefinition | undefined {
-  return typeof name === "string" ? BY_NAME.get(name.toLowerCase()) : undefined;
+/** The definition of an observation id in the table of `device` (the charger's unless told); none for unknown kinds. */
+export function findObservationById(id: number, device: DeviceKind = "charger"): ObservationDefinition | undefined {
+  const index = device === "charger" ? CHARGER_INDEX : indexFor(device);
+  if (index === undefined) return undefined;
+  const byId = index.byId;
+  // `byId[id]` for a non-integer or negative id would be a property lookup; keep it to real indices.
+  return Number.isInteger(id) && id >= 0 && id < byId.length ? byId[id] : undefined;
+}
+
+/** Case-insensitive; otherwise the exact name (no trimming, no partial matches). In the charger's table unless told. */
+export function findObservationByName(name: string, device: DeviceKind = "charger"): ObservationDefinition | undefined {
+  if (typeof name !== "string") return undefined;
+  return indexFor(device)?.byName.get(name.toLowerCase());
 }
 
 /** The table key of a raw value: numbers as their decimal text, strings as they are. */

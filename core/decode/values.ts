@@ -15,9 +15,51 @@ export class CoercionFailure {
 /** Observation 108 arrives with its characters in reverse order. */
 export const USER_ID_TOKEN_REVERSED = 108;
 
-// Invariant-culture decimal, as Masterloop writes Doubles: no hex/octal/binary, no thousands
-// separators, no "Infinity"/"NaN", optional exponent.
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * Longest text read as a number, Boolean, Position or Statistics. A Double in invariant culture is at most ~25
+ * characters, Statistics eight of them with two times; anything longer is refused before it is scanned.
+ */
+export const MAX_VALUE_TEXT_CHARS = 1024;
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Invariant-culture decimal, as Masterloop writes Doubles: `[+-]digits[.digits][e[+-]digits]` or `[+-].digits…`;
+ * no hex/octal/binary, no thousands separators, no "Infinity"/"NaN". One pass over the text: a regular expression
+ * for this backtracked quadratically on a long digit string ending in a non-digit (issue 12).
+ */
+function isDecimal(s: string): boolean {
+  const len = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) i++;
+  let mantissaDigits = 0;
+  while (i < len && isDigitCode(s.charCodeAt(i))) {
+    i++;
+    mantissaDigits++;
+  }
+  if (i < len && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < len && isDigitCode(s.charCodeAt(i))) {
+      i++;
+      mantissaDigits++;
+    }
+  }
+  if (mantissaDigits === 0) return false;
+  if (i < len) {
+    c = s.charCodeAt(i);
+    if (c !== 101 && c !== 69) return false;
+    i++;
+    c = s.charCodeAt(i);
+    if (c === 43 || c === 45) i++;
+    const start = i;
+    while (i < len && isDigitCode(s.charCodeAt(i))) i++;
+    if (i === start) return false;
+  }
+  return i === len;
+}
 
 function quote(value: unknown): string {
   let text: string;
@@ -32,11 +74,11 @@ function quote(value: unknown): string {
 /** A finite number from a number or a decimal string, else NaN. */
 export function toFiniteNumber(value: unknown): number {
   if (typeof value === "number") return Number.isFinite(value) ? value : NaN;
-  if (typeof value !== "string") return NaN;
+  if (typeof value !== "string" || value.length > MAX_VALUE_TEXT_CHARS) return NaN;
   let s = value;
   // .NET's Float style allows surrounding white space; trimming only when present avoids a copy.
   if (s.length > 0 && (s.charCodeAt(0) <= 32 || s.charCodeAt(s.length - 1) <= 32)) s = s.trim();
-  if (!DECIMAL.test(s)) return NaN;
+  if (!isDecimal(s)) return NaN;
   const n = Number(s);
   return Number.isFinite(n) ? n : NaN;
 }
@@ -237,6 +279,13 @@ export function coerceValue(
 ): ObservationValue | CoercionFailure {
   if (value === null && dataType !== "String" && dataType !== "Binary") {
     return new CoercionFailure(`value is null, expected ${dataType === "Integer" ? "an" : "a"} ${dataType}`);
+  }
+  // Bounded before any parsing: a 200 KB "number" must cost nothing (issue 12). Strings and Binary stay whole
+  // (the body limit bounds them; JSON text is parsed by JSON.parse, which is linear).
+  if (typeof value === "string" && value.length > MAX_VALUE_TEXT_CHARS && dataType !== "String" && dataType !== "Binary") {
+    return new CoercionFailure(
+      `value is too long for ${dataType === "Integer" ? "an" : "a"} ${dataType} (${value.length} characters; the limit is ${MAX_VALUE_TEXT_CHARS})`,
+    );
   }
   switch (dataType) {
     case "Double":

@@ -12,16 +12,18 @@
  * - A LoginBudget (shared per API URL and user name) caps logins per hour whatever happens: Easee blocks
  *   addresses that log in too often. Attempts that got no answer at all (network down) are not counted.
  */
-import { Backoff, type BackoffOptions } from "../amqp/backoff";
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,
+  interpretChargers,
   interpretLogin,
   interpretRefresh,
   normaliseApiUrl,
   notIntegrationAccount,
   type AmqpDetails,
+  type ChargerSummary,
   type HttpAnswer,
   type TokenResponse,
 } from "./responses";
@@ -30,6 +32,10 @@ import { createAxiosTransport, type HttpTransport } from "./transport";
 export const LOGIN_PATH = "/api/accounts/login";
 export const REFRESH_PATH = "/api/accounts/refresh_token";
 export const AMQP_DETAILS_PATH = "/api/streams/amqp/v2";
+export const CHARGERS_PATH = "/api/chargers";
+
+/** The longest the refresh timer waits in one go (a day); it waits again if the token is not due yet. */
+const MAX_REFRESH_TIMER_MS = 24 * 3600_000;
 
 /** At most `max` logins in any rolling `windowMs`. */
 export class LoginBudget {
@@ -80,6 +86,12 @@ export interface EaseeApiClientOptions {
   readonly backoff?: BackoffOptions;
   /** Wait after wrong credentials, unverified e-mail or a non-integration account. Default 30 min. */
   readonly authRetryMs?: number;
+  /**
+   * Wait after an answer saying this URL is not the Easee API (a redirect, 404/405 on login). Default 15 min:
+   * a maintenance redirect passes, and a wrong URL is not asked every minute. Never "for ever": only a redeploy
+   * could end that (issue 12).
+   */
+  readonly urlRetryMs?: number;
   /** Refresh the token by timer while active. Default true. */
   readonly autoRefresh?: boolean;
   /** Diagnostics; messages never contain a secret. */
@@ -130,6 +142,7 @@ export class EaseeApiClient {
   private readonly refreshFraction: number;
   private readonly backoff: Backoff;
   private readonly authRetryMs: number;
+  private readonly urlRetryMs: number;
   private readonly autoRefresh: boolean;
   private readonly log: (level: "debug" | "warn", message: string) => void;
 
@@ -161,6 +174,7 @@ export class EaseeApiClient {
     this.refreshFraction = Math.min(0.95, Math.max(0.1, options.refreshFraction ?? 0.8));
     this.backoff = new Backoff({ minMs: 2000, maxMs: 300_000, ...options.backoff });
     this.authRetryMs = options.authRetryMs ?? 30 * 60_000;
+    this.urlRetryMs = options.urlRetryMs ?? 15 * 60_000;
     this.autoRefresh = options.autoRefresh ?? true;
     this.log = options.log ?? (() => undefined);
   }
@@ -168,11 +182,6 @@ export class EaseeApiClient {
   /** How many logins, refreshes and AMQP detail fetches this client made (diagnostics and tests). */
   get stats(): { readonly logins: number; readonly refreshes: number; readonly detailsFetches: number } {
     return { ...this.counters };
-  }
-
-  /** The cached AMQP details, if any. */
-  get cachedAmqpDetails(): AmqpDetails | undefined {
-    return this.details;
   }
 
   /** When the current access token expires (epoch ms), if there is one. */
@@ -202,9 +211,34 @@ export class EaseeApiClient {
     }, options.signal);
   }
 
-  /** Forget the cached AMQP details (the next getAmqpDetails fetches them). */
-  invalidateAmqpDetails(): void {
-    this.details = undefined;
+  /**
+   * A new access token even when the cached one looks valid: for a caller that was refused with it (the SignalR hub
+   * answers 401 to a token Easee revoked). Refreshes, or logs in again if the refresh is refused.
+   */
+  async renewAccessToken(signal?: AbortSignal): Promise<string> {
+    const state = await this.guard(() => this.ensureToken(true), signal);
+    return state.accessToken;
+  }
+
+  /** The chargers of the account (GET /api/chargers): what the SignalR stream subscribes to. Never cached. */
+  async getChargers(options: { signal?: AbortSignal } = {}): Promise<ChargerSummary[]> {
+    return this.guard(() => this.authorizedRequest("GET", CHARGERS_PATH, undefined, interpretChargers), options.signal);
+  }
+
+  /**
+   * A command to a charger over REST (personal accounts): `POST {path}` with `body`, answered by `interpret`
+   * (core/signalr/rest-commands.ts). Errors are EaseeApiErrors with the retry policy (429 → Retry-After).
+   */
+  async postCharger<T>(
+    path: string,
+    body: unknown,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    if (!/^\/api\/chargers\/[A-Za-z0-9]{2,32}\/(settings|commands\/[a-z_]{1,40})$/.test(path)) {
+      throw new EaseeApiError("invalid-url", `Not a charger command path: ${path.slice(0, 80)}`);
+    }
+    return this.guard(() => this.authorizedRequest("POST", path, body, interpret), options.signal);
   }
 
   /** Stop timers and cancel requests in flight; tokens and details stay cached. `resume()` undoes it. */
@@ -265,6 +299,8 @@ export class EaseeApiClient {
       case "email-not-verified":
       case "not-integration-account":
         return error.withRetryAfter(this.authRetryMs);
+      case "invalid-url":
+        return error.withRetryAfter(this.urlRetryMs);
       default:
         return error.withRetryAfter(undefined);
     }
@@ -287,13 +323,22 @@ export class EaseeApiClient {
     const signal = this.controller.signal;
     const current = this.token;
     if (current && current.refreshToken) {
+      // Refreshes count against the same hourly cap as logins: a token that expires at once (or a timer that
+      // fires too early) must not become a tight loop of requests to Easee (issue 12).
+      const refreshStamp = this.takeBudget();
       this.counters.refreshes += 1;
-      const answer = await this.transport({
-        method: "POST",
-        path: REFRESH_PATH,
-        body: { accessToken: current.accessToken, refreshToken: current.refreshToken },
-        signal,
-      });
+      let answer: HttpAnswer;
+      try {
+        answer = await this.transport({
+          method: "POST",
+          path: REFRESH_PATH,
+          body: { accessToken: current.accessToken, refreshToken: current.refreshToken },
+          signal,
+        });
+      } catch (error) {
+        this.budget.refund(refreshStamp);
+        throw error;
+      }
       const refreshed = interpretRefresh(answer, this.scheduler.now());
       if (refreshed) {
         this.log("debug", "Easee access token refreshed");
@@ -302,15 +347,7 @@ export class EaseeApiClient {
       this.log("debug", `Easee refused the token refresh (HTTP ${answer.status}); logging in again`);
       this.token = undefined;
     }
-    const stamp = this.scheduler.now();
-    const wait = this.budget.take(stamp);
-    if (wait !== undefined) {
-      throw new EaseeApiError(
-        "login-limit",
-        `Not logging in to Easee again yet: ${this.budget.max} logins in the last hour already (Easee blocks addresses that log in too often). Next try in ${describeDelay(wait)}.`,
-        { retryAfterMs: wait },
-      );
-    }
+    const stamp = this.takeBudget();
     this.counters.logins += 1;
     let answer: HttpAnswer;
     try {
@@ -328,6 +365,20 @@ export class EaseeApiClient {
     const tokens = interpretLogin(answer, this.scheduler.now());
     this.log("debug", "Logged in to Easee");
     return this.store(tokens, true);
+  }
+
+  /** Takes one login (or refresh) from the hourly budget and returns its stamp; throws `login-limit` if none is left. */
+  private takeBudget(): number {
+    const stamp = this.scheduler.now();
+    const wait = this.budget.take(stamp);
+    if (wait !== undefined) {
+      throw new EaseeApiError(
+        "login-limit",
+        `Not logging in to Easee again yet: ${this.budget.max} logins in the last hour already (token refreshes count too: Easee blocks addresses that log in too often). Next try in ${describeDelay(wait)}.`,
+        { retryAfterMs: wait },
+      );
+    }
+    return stamp;
   }
 
   private store(tokens: TokenResponse, fromLogin: boolean): TokenState {
@@ -353,6 +404,12 @@ export class EaseeApiClient {
     this.refreshTimer = this.scheduler.setTimeout(
       () => {
         this.refreshTimer = undefined;
+        // The timer was capped (a token lifetime longer than setTimeout can wait): not due yet, wait again.
+        const token = this.token;
+        if (token && token.refreshAtMs - this.scheduler.now() > 1000) {
+          this.scheduleRefresh(token.refreshAtMs - this.scheduler.now());
+          return;
+        }
         this.guard(() => this.ensureToken(true), undefined).catch((error: unknown) => {
           const retryAfterMs = error instanceof EaseeApiError ? error.retryAfterMs : undefined;
           const message = error instanceof Error ? error.message : String(error);
@@ -360,8 +417,38 @@ export class EaseeApiClient {
           if (retryAfterMs !== undefined) this.scheduleRefresh(retryAfterMs);
         });
       },
-      Math.max(1000, inMs),
+      // Capped: setTimeout fires at once for delays above 24.8 days (an `expiresIn` of a month would then
+      // refresh in a tight loop, issue 12).
+      Math.min(MAX_REFRESH_TIMER_MS, Math.max(1000, inMs)),
     );
+  }
+
+  /** A request with the bearer token; one 401 renews the token (it may have been revoked) and asks again. */
+  private async authorizedRequest<T>(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+  ): Promise<T> {
+    const signal = this.controller.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      const token = await this.ensureToken();
+      const answer = await this.transport({
+        method,
+        path,
+        bearer: token.accessToken,
+        signal,
+        ...(body !== undefined ? { body } : {}),
+      });
+      const result = interpret(answer, this.scheduler.now());
+      if (result !== "unauthorized") return result;
+      if (attempt > 0) {
+        throw new EaseeApiError("unexpected-response", `Easee refused a fresh access token for ${path} (HTTP 401).`, {
+          httpStatus: 401,
+        });
+      }
+      if (this.token === token) this.token = { ...token, refreshAtMs: 0 };
+    }
   }
 
   private async fetchDetails(): Promise<AmqpDetails> {

@@ -72,6 +72,9 @@ function hostOf(server: unknown): unknown {
   }
 }
 
+/** Error texts are cut to this before anything looks at them: Easee's are one short sentence. */
+export const MAX_ERROR_TEXT_CHARS = 200;
+
 /** Reads errorCode / errorCodeName / title from a JSON (or JSON-text) error body; PascalCase tolerated. */
 export function readEaseeErrorBody(data: unknown): EaseeErrorBody {
   let value: unknown = data;
@@ -79,7 +82,7 @@ export function readEaseeErrorBody(data: unknown): EaseeErrorBody {
     try {
       value = JSON.parse(data);
     } catch {
-      return { title: data.slice(0, 200) };
+      return { title: data.slice(0, MAX_ERROR_TEXT_CHARS) };
     }
   }
   if (!isRecord(value)) return {};
@@ -89,8 +92,8 @@ export function readEaseeErrorBody(data: unknown): EaseeErrorBody {
   const body: { errorCode?: number; errorCodeName?: string; title?: string } = {};
   if (typeof code === "number") body.errorCode = code;
   else if (typeof code === "string" && /^\d+$/.test(code)) body.errorCode = Number(code);
-  if (typeof name === "string") body.errorCodeName = name;
-  if (typeof title === "string") body.title = title;
+  if (typeof name === "string") body.errorCodeName = name.slice(0, MAX_ERROR_TEXT_CHARS);
+  if (typeof title === "string") body.title = title.slice(0, MAX_ERROR_TEXT_CHARS);
   return body;
 }
 
@@ -107,7 +110,7 @@ function safeEaseeCode(body: EaseeErrorBody): string | undefined {
  */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number {
   let ms = DEFAULT_RETRY_AFTER_MS;
-  if (header !== undefined && header.trim() !== "") {
+  if (header !== undefined && header.length <= 100 && header.trim() !== "") {
     const text = header.trim();
     if (/^\d+(\.\d+)?$/.test(text)) {
       ms = Number(text) * 1000;
@@ -125,8 +128,18 @@ export interface HttpAnswer {
   readonly data: unknown;
 }
 
+/**
+ * Lower case with every run of white space, `-` and `_` removed: "E-mail not  verified" → "emailnotverified".
+ * The wordings below are then found with indexOf, in linear time whatever the text (issue 12: the regular
+ * expressions used before backtracked quadratically on a long title).
+ */
+function squeezed(text: string): string {
+  return text.slice(0, MAX_ERROR_TEXT_CHARS * 2).toLowerCase().replace(/[\s_-]+/g, "");
+}
+
 function saysTooManyRequests(body: EaseeErrorBody): boolean {
-  return /too\s*many\s*requests|rate\s*limit/i.test(`${body.title ?? ""} ${body.errorCodeName ?? ""}`);
+  const text = squeezed(`${body.title ?? ""} ${body.errorCodeName ?? ""}`);
+  return text.includes("toomanyrequests") || text.includes("ratelimit");
 }
 
 function rateLimited(answer: HttpAnswer, nowMs: number): EaseeApiError {
@@ -154,10 +167,13 @@ function unexpected(answer: HttpAnswer, what: string): EaseeApiError {
 
 function isEmailNotVerified(body: EaseeErrorBody): boolean {
   if (body.errorCode === EASEE_ERROR_EMAIL_NOT_VERIFIED) return true;
-  const text = `${body.errorCodeName ?? ""} ${body.title ?? ""}`;
-  return /e-?mail\s*not\s*(verified|confirmed)|e-?mail.*(not|un)\s*(verified|confirmed)|unverified\s*e-?mail|not\s*verified/i.test(
-    text,
-  );
+  const text = squeezed(`${body.errorCodeName ?? ""} ${body.title ?? ""}`);
+  if (text.includes("notverified") || text.includes("unverifiedemail")) return true;
+  // "E-mail address not confirmed", "Email is unconfirmed": the e-mail mentioned before the negation.
+  const email = text.indexOf("email");
+  if (email < 0) return false;
+  const rest = text.slice(email + 5);
+  return rest.includes("notconfirmed") || rest.includes("unconfirmed") || rest.includes("unverified");
 }
 
 /** Errors every endpoint shares (rate limit, 5xx, redirects). Undefined: the caller decides. */
@@ -297,7 +313,11 @@ export function interpretAmqpDetails(answer: HttpAnswer, nowMs: number): AmqpDet
 
 /** The API URL, checked and without a trailing slash. Throws `invalid-url` in plain words. */
 export function normaliseApiUrl(apiUrl: string): string {
-  const text = (apiUrl ?? "").trim();
+  const raw = typeof apiUrl === "string" ? apiUrl : "";
+  if (raw.length > MAX_API_URL_CHARS) {
+    throw new EaseeApiError("invalid-url", `The API URL is too long (${raw.length} characters). The usual value is https://api.easee.com.`);
+  }
+  const text = raw.trim();
   let url: URL;
   try {
     url = new URL(text);
@@ -313,5 +333,54 @@ export function normaliseApiUrl(apiUrl: string): string {
   if (url.search !== "" || url.hash !== "") {
     throw new EaseeApiError("invalid-url", "The API URL must not contain a query (?…) or fragment (#…).");
   }
-  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  return `${url.origin}${trimTrailingSlashes(url.pathname)}`;
+}
+
+/** Longer API URLs are refused before parsing: a real one is about 25 characters. */
+export const MAX_API_URL_CHARS = 2048;
+
+/** Without trailing `/`s, by a backwards scan (a regular expression for this is quadratic on "//…/x"). */
+export function trimTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** One charger of the account, as GET /api/chargers lists it (only what the SignalR stream needs). */
+export interface ChargerSummary {
+  /** The serial, e.g. `EH123456`: what SubscribeWithCurrentState takes. */
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** More chargers than any home has; a longer list is cut here rather than subscribing to thousands. */
+export const MAX_CHARGERS = 500;
+/** Easee serials: letters and digits (`EH123456`, `QH…` Equalizers); anything else is not subscribed to. */
+const SERIAL = /^[A-Za-z0-9]{2,32}$/;
+
+/**
+ * GET /api/chargers → the account's chargers. 401 answers `"unauthorized"` so the caller can renew the token once.
+ * Entries without a usable serial are skipped; names longer than 100 characters are cut.
+ */
+export function interpretChargers(answer: HttpAnswer, nowMs: number): ChargerSummary[] | "unauthorized" {
+  const { status } = answer;
+  if (status >= 200 && status < 300) {
+    const data = answer.data;
+    if (!Array.isArray(data)) throw unexpected(answer, "the charger list request");
+    const chargers: ChargerSummary[] = [];
+    const seen = new Set<string>();
+    for (const entry of data.slice(0, MAX_CHARGERS)) {
+      if (!isRecord(entry)) continue;
+      const id = pick(entry, "id", "Id", "serialNumber");
+      if (typeof id !== "string" || !SERIAL.test(id) || seen.has(id)) continue;
+      seen.add(id);
+      const name = pick(entry, "name", "Name");
+      chargers.push(typeof name === "string" && name !== "" ? { id, name: name.slice(0, 100) } : { id });
+    }
+    return chargers;
+  }
+  const common = commonFailure(answer, nowMs);
+  if (common) throw common;
+  if (status === 401) return "unauthorized";
+  throw unexpected(answer, "the charger list request");
 }

@@ -21,6 +21,14 @@ export interface HttpRequest {
 /** Resolves with any HTTP answer; rejects only with EaseeApiError (`unreachable`, `aborted`, `invalid-url`). */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpAnswer>;
 
+/**
+ * Largest answer body read from the API: anything bigger is not the Easee API, and reading it would only cost
+ * memory (issue 12). Easee's answers are a few KiB; the charger list of a large account stays far below this.
+ */
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+/** The same limit under the name the issue 12 tests use. */
+export const MAX_RESPONSE_BYTES = MAX_ANSWER_BYTES;
+
 export interface AxiosTransportOptions {
   /** Normalised API URL (no trailing slash). */
   readonly baseUrl: string;
@@ -39,6 +47,7 @@ const NETWORK_REASONS: Readonly<Record<string, string>> = {
   EHOSTUNREACH: "the host is unreachable",
   ENETUNREACH: "the network is unreachable",
   EPIPE: "the connection broke",
+  ERR_BAD_RESPONSE: "its answer was too large or unreadable",
   CERT_HAS_EXPIRED: "its TLS certificate has expired",
   DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate could not be verified",
@@ -56,6 +65,13 @@ export function convertTransportError(error: unknown, baseUrl: string): EaseeApi
   }
   if (code === "ERR_INVALID_URL") {
     return new EaseeApiError("invalid-url", "The API URL is not a valid URL. The usual value is https://api.easee.com.");
+  }
+  if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED") {
+    // The only bad response axios reports with validateStatus always true: the answer exceeded maxContentLength.
+    return new EaseeApiError(
+      "unexpected-response",
+      `The API URL answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, not like the Easee API. Check the API URL.`,
+    );
   }
   let host = baseUrl;
   try {
@@ -84,6 +100,9 @@ export function createAxiosTransport(options: AxiosTransportOptions): HttpTransp
     timeout: options.timeoutMs,
     // Never follow redirects: a redirect would resend the password or token to wherever it points.
     maxRedirects: 0,
+    // Answers are read whole before parsing: bound them (Easee's are a few KiB; the charger list of a large account
+    // stays far below this).
+    maxContentLength: MAX_ANSWER_BYTES,
     validateStatus: () => true,
     headers: {
       Accept: "application/json",

@@ -4,9 +4,12 @@
  * availability information, and answers "republish" (Home Assistant restarted) and "remove" (forget entities).
  * Pure: no Node-RED, no MQTT client; the node sends what the methods return.
  */
-import { OBSERVATIONS, findObservationById, labelFor } from "../catalogue";
+import { deviceKindOf, findObservationById, labelFor, observationsFor, type DeviceKind } from "../catalogue";
+import { parseIsoMs } from "../decode/time";
 import {
+  PAYLOAD_OFF,
   PAYLOAD_OFFLINE,
+  PAYLOAD_ON,
   PAYLOAD_ONLINE,
   bridgeAvailabilityTopic,
   chargerAvailabilityTopic,
@@ -43,7 +46,14 @@ import {
   type ControlDefinition,
   type ControlOptions,
 } from "./controls";
-import { describeEntity, type EntityDescription } from "./entities";
+import {
+  LAST_SEEN_ENTITY,
+  LAST_SEEN_ENTITY_KEY,
+  ONLINE_ENTITY,
+  ONLINE_ENTITY_KEY,
+  describeEntity,
+  type EntityDescription,
+} from "./entities";
 import { topicLevel } from "./names";
 import type { Selection } from "./selection";
 
@@ -67,8 +77,29 @@ export interface ObservationInput {
   readonly value: unknown;
   /** Enum label from the decoder; looked up in the catalogue when absent. */
   readonly label?: string;
-  /** `msg.easee.device`: Equalizers (`equalizer`) get no charger controls. */
-  readonly device?: string;
+  /**
+   * `msg.easee.device`; derived from the serial when absent (`QH…` is an Equalizer). Picks the catalogue table
+   * (ids overlap), and Equalizers get no charger controls.
+   */
+  readonly device?: DeviceKind | string;
+  /** When the device was heard, ISO 8601 (the msg's arrivalTime, else its timestamp): feeds the last-seen sensor. */
+  readonly seenAt?: string;
+  /** `msg.easee.late`: older than the value already published; Home Assistant keeps the newer one. */
+  readonly late?: boolean;
+}
+
+/** `device` when it names a kind; else the kind the serial names. */
+function kindOf(device: string | undefined, chargerId: string): DeviceKind {
+  return device === "charger" || device === "equalizer" || device === "unknown" ? device : deviceKindOf(chargerId);
+}
+
+/** A presence msg of easee-observations (`msg.easee.presence`). */
+export interface PresenceInput {
+  readonly chargerId: string;
+  readonly online: boolean;
+  readonly device?: DeviceKind;
+  /** Last seen, ISO 8601 (the presence msg's lastSeen arrivalTime, else receivedAt). */
+  readonly lastSeen?: string;
 }
 
 export interface BridgeOptions extends TopicOptions {
@@ -89,8 +120,13 @@ export type CommandHandling =
 
 export const DEFAULT_MAX_CHARGERS = 500;
 
-const SOFTWARE_RELEASE = 80;
+const SOFTWARE_RELEASE: Readonly<Record<DeviceKind, number>> = { charger: 80, equalizer: 21, unknown: -1 };
 const CONNECTED_TO_CLOUD = 250;
+/**
+ * The last-seen sensor moves at most once a minute per device: a charging charger sends several values a second,
+ * and a state message for each would double the MQTT traffic for a clock nobody reads to the second.
+ */
+export const LAST_SEEN_STEP_MS = 60_000;
 
 interface AnnouncedEntity {
   readonly entity: EntityDescription;
@@ -110,8 +146,14 @@ interface ControlsRecord {
 
 interface ChargerRecord {
   readonly chargerId: string;
+  readonly device: DeviceKind;
   cloudOnline: boolean;
+  /** Reported offline by presence (silent for the silence time); any later message clears it. */
+  silent: boolean;
   swVersion?: string;
+  /** Epoch ms of the last-seen state published; NaN before the first. */
+  lastSeenMs: number;
+  /** Keyed by observation id; the presence entities (Online, Last seen) under negative keys. */
   readonly entities: Map<number, AnnouncedEntity>;
   controls?: ControlsRecord;
 }
@@ -145,12 +187,24 @@ export class HomeAssistantBridge {
 
   /** Messages for one decoded observation: nothing for unknown ids or observations outside the selection. */
   observe(input: ObservationInput): MqttMessage[] {
-    const definition = findObservationById(input.observationId);
+    // A late value (CONTRACT.md) is older than the state already published: publishing it would turn the entity
+    // back in time, so nothing of it is used (not for controls or presence either).
+    if (input.late === true) return [];
+    const device = kindOf(input.device, input.chargerId);
+    const definition = findObservationById(input.observationId, device);
     if (definition === undefined) return [];
     const out: MqttMessage[] = [];
-    const charger = this.touch(input.chargerId);
+    const charger = this.touch(input.chargerId, device);
 
-    if (input.observationId === SOFTWARE_RELEASE && input.value !== null && input.value !== undefined) {
+    // Heard, so present: a message after a silence makes the device available again even without a presence msg.
+    if (charger.silent) {
+      const before = this.chargerAvailable(charger);
+      charger.silent = false;
+      this.presenceChanged(charger, before, out);
+    }
+    if (input.seenAt !== undefined && this.hasAnnounced(charger)) this.presenceEntities(charger, input.seenAt, false, out);
+
+    if (input.observationId === SOFTWARE_RELEASE[device] && input.value !== null && input.value !== undefined) {
       const version = typeof input.value === "object" ? JSON.stringify(input.value) : String(input.value);
       if (version !== charger.swVersion) {
         charger.swVersion = version;
@@ -163,33 +217,69 @@ export class HomeAssistantBridge {
     if (input.observationId === CONNECTED_TO_CLOUD) {
       const online = parseBoolean(input.value);
       if (online !== undefined && online !== charger.cloudOnline) {
+        const before = this.chargerAvailable(charger);
         charger.cloudOnline = online;
-        if (this.hasAnnounced(charger)) out.push(this.chargerAvailabilityMessage(charger));
+        if (this.hasAnnounced(charger) && before !== this.chargerAvailable(charger)) out.push(this.chargerAvailabilityMessage(charger));
       }
     }
 
-    const selected = this.options.selection.includes(input.observationId);
-    const entity = selected ? describeEntity(definition) : null;
-    if (this.controls.length > 0 && input.device !== "equalizer") {
+    const selected = this.options.selection.includes(input.observationId, device);
+    const entity = selected ? describeEntity(definition, device) : null;
+    if (this.controls.length > 0 && device === "charger") {
+      const first = !this.hasAnnounced(charger);
       this.observeControls(charger, input, entity === null, out);
+      if (first && input.seenAt !== undefined && this.hasAnnounced(charger)) this.presenceEntities(charger, input.seenAt, false, out);
     }
     if (entity === null) return out;
 
     let announced = charger.entities.get(input.observationId);
     if (announced === undefined) {
+      const first = !this.hasAnnounced(charger);
       if (!this.bridgeAnnounced) {
         this.bridgeAnnounced = true;
         out.push(this.bridgeAvailabilityMessage());
       }
-      if (!this.hasAnnounced(charger)) out.push(this.chargerAvailabilityMessage(charger));
+      if (first) out.push(this.chargerAvailabilityMessage(charger));
       announced = { entity };
       charger.entities.set(input.observationId, announced);
       this.entities++;
       out.push(this.configMessage(charger, entity));
+      const label = input.label ?? labelFor(definition, input.value);
+      announced.state = formatState(entity, input.value, label);
+      out.push(this.stateMessage(charger, announced));
+      // Online and Last seen come after the device's first entity (with the first msg that says when it was heard).
+      if (input.seenAt !== undefined) this.presenceEntities(charger, input.seenAt, false, out);
+      return out;
     }
     const label = input.label ?? labelFor(definition, input.value);
     announced.state = formatState(entity, input.value, label);
     out.push(this.stateMessage(charger, announced));
+    return out;
+  }
+
+  /**
+   * A presence msg: the device went silent (offline) or spoke again. Its availability follows (with the stream's
+   * and ConnectedToCloud), the Online sensor and the last-seen sensor show it. A device not announced yet (a listed
+   * charger silent since a restart) is announced with these two entities, so Home Assistant shows it as gone.
+   */
+  presence(input: PresenceInput): MqttMessage[] {
+    const device = input.device ?? deviceKindOf(input.chargerId);
+    if (device === "unknown") return [];
+    const out: MqttMessage[] = [];
+    const charger = this.touch(input.chargerId, device);
+    const before = this.chargerAvailable(charger);
+    charger.silent = !input.online;
+    if (!this.hasAnnounced(charger)) {
+      if (!this.bridgeAnnounced) {
+        this.bridgeAnnounced = true;
+        out.push(this.bridgeAvailabilityMessage());
+      }
+      out.push(this.chargerAvailabilityMessage(charger));
+      this.presenceEntities(charger, input.lastSeen, true, out);
+      return out;
+    }
+    this.presenceChanged(charger, before, out);
+    this.presenceEntities(charger, input.lastSeen, true, out);
     return out;
   }
 
@@ -237,17 +327,19 @@ export class HomeAssistantBridge {
     const targets = chargerIds ?? [...this.chargers.keys()];
     const out: MqttMessage[] = [];
     for (const chargerId of targets) {
+      const device = this.chargers.get(chargerId)?.device ?? deviceKindOf(chargerId);
       // Controls too, whether or not this node announces them now (they may be left from before they were turned off).
-      const controls = controlTopics(this.options, chargerId);
-      for (const definition of OBSERVATIONS) {
-        const entity = describeEntity(definition);
-        if (entity !== null) out.push(clear(discoveryTopic(this.options, chargerId, entity)));
+      // Equalizers have none.
+      const controls = device === "equalizer" ? { configs: [], states: [] } : controlTopics(this.options, chargerId);
+      const entities: EntityDescription[] = [];
+      for (const definition of observationsFor(device === "unknown" ? "charger" : device)) {
+        const entity = describeEntity(definition, device === "unknown" ? "charger" : device);
+        if (entity !== null) entities.push(entity);
       }
+      entities.push(ONLINE_ENTITY, LAST_SEEN_ENTITY);
+      for (const entity of entities) out.push(clear(discoveryTopic(this.options, chargerId, entity)));
       for (const topic of controls.configs) out.push(clear(topic));
-      for (const definition of OBSERVATIONS) {
-        const entity = describeEntity(definition);
-        if (entity !== null) out.push(clear(stateTopic(this.options, chargerId, entity)));
-      }
+      for (const entity of entities) out.push(clear(stateTopic(this.options, chargerId, entity)));
       for (const topic of controls.states) out.push(clear(topic));
       out.push(clear(chargerAvailabilityTopic(this.options, chargerId)));
       const record = this.chargers.get(chargerId);
@@ -277,7 +369,9 @@ export class HomeAssistantBridge {
     const control = findControl(parsed.key);
     const command = control?.command ?? "";
     if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command };
-    if (control === undefined || !this.controls.includes(control)) {
+    // Equalizers have no charger controls: a command topic for one was not announced by this node.
+    const equalizer = (charger?.device ?? deviceKindOf(chargerId)) === "equalizer";
+    if (control === undefined || !this.controls.includes(control) || equalizer) {
       return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command };
     }
     const readings = charger?.controls ?? { circuit: [] };
@@ -305,7 +399,8 @@ export class HomeAssistantBridge {
     switch (input.observationId) {
       case CONTROL_OBSERVATIONS.MaxChargerCurrent:
         if (amps !== undefined && amps !== controls.maxCurrent) {
-          configChanged = controls.announced;
+          // The number was announced with the default maximum until now: only a different one changes its config.
+          configChanged = controls.announced && amps !== (controls.maxCurrent ?? DEFAULT_MAX_CURRENT);
           controls.maxCurrent = amps;
         }
         break;
@@ -350,6 +445,58 @@ export class HomeAssistantBridge {
     if (onlyOnChange && controls.states.get(topic) === state) return;
     controls.states.set(topic, state);
     out.push({ topic, payload: state, retain: this.options.retain, qos: QOS });
+  }
+
+  /** Available to Home Assistant: its cloud link is up and it has not gone silent. */
+  private chargerAvailable(charger: ChargerRecord): boolean {
+    return charger.cloudOnline && !charger.silent;
+  }
+
+  /**
+   * The presence entities (Online, Last seen) of a device, announced once: with the first msg that says when the
+   * device was heard (observation msgs carry arrivalTime) or with the first presence msg (`force`). Then the
+   * last-seen state, if `seenAt` moves it.
+   */
+  private presenceEntities(charger: ChargerRecord, seenAt: string | undefined, force: boolean, out: MqttMessage[]): void {
+    if (charger.device === "unknown") return;
+    if (!charger.entities.has(ONLINE_ENTITY_KEY)) {
+      if (seenAt === undefined && !force) return;
+      const online: AnnouncedEntity = { entity: ONLINE_ENTITY, state: charger.silent ? PAYLOAD_OFF : PAYLOAD_ON };
+      charger.entities.set(ONLINE_ENTITY_KEY, online);
+      this.entities++;
+      out.push(this.configMessage(charger, ONLINE_ENTITY));
+      out.push(this.stateMessage(charger, online));
+      charger.entities.set(LAST_SEEN_ENTITY_KEY, { entity: LAST_SEEN_ENTITY });
+      this.entities++;
+      out.push(this.configMessage(charger, LAST_SEEN_ENTITY));
+      force = true;
+    }
+    if (seenAt !== undefined) this.seen(charger, seenAt, force, out);
+  }
+
+  /** Availability and the Online sensor after `silent` changed (nothing when the device has no entities yet). */
+  private presenceChanged(charger: ChargerRecord, availableBefore: boolean, out: MqttMessage[]): void {
+    if (!this.hasAnnounced(charger)) return;
+    if (availableBefore !== this.chargerAvailable(charger)) out.push(this.chargerAvailabilityMessage(charger));
+    const online = charger.entities.get(ONLINE_ENTITY_KEY);
+    const state = charger.silent ? PAYLOAD_OFF : PAYLOAD_ON;
+    if (online !== undefined && online.state !== state) {
+      online.state = state;
+      out.push(this.stateMessage(charger, online));
+    }
+  }
+
+  /** The last-seen sensor: forward only, at most once a minute unless `always` (presence changes). */
+  private seen(charger: ChargerRecord, iso: string, always: boolean, out: MqttMessage[]): void {
+    const announced = charger.entities.get(LAST_SEEN_ENTITY_KEY);
+    if (announced === undefined) return;
+    const ms = typeof iso === "string" && iso.length <= 40 ? parseIsoMs(iso) : NaN;
+    if (ms !== ms) return;
+    const last = charger.lastSeenMs;
+    if (last === last && (ms <= last || (!always && ms - last < LAST_SEEN_STEP_MS))) return;
+    charger.lastSeenMs = ms;
+    announced.state = new Date(ms).toISOString();
+    out.push(this.stateMessage(charger, announced));
   }
 
   /** Sensors or controls of this charger are in Home Assistant (so its availability topic is in use). */
@@ -411,16 +558,20 @@ export class HomeAssistantBridge {
   }
 
   private deviceOf(charger: ChargerRecord): DeviceInfo {
-    return { chargerId: charger.chargerId, ...(charger.swVersion !== undefined ? { swVersion: charger.swVersion } : {}) };
+    return {
+      chargerId: charger.chargerId,
+      device: charger.device,
+      ...(charger.swVersion !== undefined ? { swVersion: charger.swVersion } : {}),
+    };
   }
 
   /** The charger's record, marked most recently heard; the least recent one goes when the map is full. */
-  private touch(chargerId: string): ChargerRecord {
+  private touch(chargerId: string, device: DeviceKind): ChargerRecord {
     let record = this.chargers.get(chargerId);
     if (record !== undefined) {
       this.chargers.delete(chargerId);
     } else {
-      record = { chargerId, cloudOnline: true, entities: new Map() };
+      record = { chargerId, device, cloudOnline: true, silent: false, lastSeenMs: NaN, entities: new Map() };
     }
     this.chargers.set(chargerId, record);
     while (this.chargers.size > this.maxChargers) {
@@ -435,10 +586,9 @@ export class HomeAssistantBridge {
   }
 
   private configMessage(charger: ChargerRecord, entity: EntityDescription): MqttMessage {
-    const device = { chargerId: charger.chargerId, ...(charger.swVersion !== undefined ? { swVersion: charger.swVersion } : {}) };
     return {
       topic: discoveryTopic(this.options, charger.chargerId, entity),
-      payload: JSON.stringify(discoveryConfig(this.options, device, entity, this.options.origin)),
+      payload: JSON.stringify(discoveryConfig(this.options, this.deviceOf(charger), entity, this.options.origin)),
       retain: true,
       qos: QOS,
     };
@@ -456,7 +606,7 @@ export class HomeAssistantBridge {
   private chargerAvailabilityMessage(charger: ChargerRecord): MqttMessage {
     return {
       topic: chargerAvailabilityTopic(this.options, charger.chargerId),
-      payload: charger.cloudOnline ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE,
+      payload: this.chargerAvailable(charger) ? PAYLOAD_ONLINE : PAYLOAD_OFFLINE,
       // Always retained: with availability_mode "all", an availability Home Assistant never heard keeps entities unavailable.
       retain: true,
       qos: QOS,

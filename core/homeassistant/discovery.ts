@@ -2,6 +2,7 @@
  * Topics and payloads of Home Assistant MQTT discovery for one charger: the retained config per entity,
  * the state payload, and the availability topics. Pure functions; the bridge decides when to send them.
  */
+import type { DeviceKind } from "../catalogue/devices";
 import type { EntityDescription } from "./entities";
 import { topicLevel, uniqueId } from "./names";
 
@@ -23,8 +24,10 @@ export interface TopicOptions {
 
 export interface DeviceInfo {
   readonly chargerId: string;
-  /** From SoftwareRelease (80) once seen. */
+  /** From SoftwareRelease (80 on a charger, 21 on an Equalizer) once seen. */
   readonly swVersion?: string;
+  /** Charger unless told: an Equalizer is its own device, with its own model name. */
+  readonly device?: DeviceKind;
 }
 
 export interface OriginInfo {
@@ -35,8 +38,15 @@ export interface OriginInfo {
 
 /** Trims and drops leading/trailing slashes so `easee/` and `easee` give the same topics. */
 export function cleanBase(value: unknown, fallback: string): string {
-  const text = typeof value === "string" ? value.trim().replace(/^\/+|\/+$/g, "") : "";
-  return text.length > 0 && !/[+#]/.test(text) ? text : fallback;
+  if (typeof value !== "string") return fallback;
+  const trimmed = value.trim();
+  // Index scans, not /^\/+|\/+$/: that one is quadratic on "//…/x" (issue 12).
+  let start = 0;
+  let end = trimmed.length;
+  while (start < end && trimmed.charCodeAt(start) === 47) start++;
+  while (end > start && trimmed.charCodeAt(end - 1) === 47) end--;
+  const text = trimmed.slice(start, end);
+  return text.length > 0 && !text.includes("+") && !text.includes("#") ? text : fallback;
 }
 
 export function discoveryTopic(options: TopicOptions, chargerId: string, entity: EntityDescription): string {
@@ -52,7 +62,7 @@ export function bridgeAvailabilityTopic(options: TopicOptions): string {
   return `${options.baseTopic}/bridge/availability`;
 }
 
-/** Follows the charger's own ConnectedToCloud (250). */
+/** Follows the charger's own ConnectedToCloud (250) and its presence (offline after the silence time). */
 export function chargerAvailabilityTopic(options: TopicOptions, chargerId: string): string {
   return `${options.baseTopic}/${topicLevel(chargerId)}/availability`;
 }
@@ -62,7 +72,7 @@ export function deviceBlock(device: DeviceInfo): Record<string, unknown> {
     identifiers: [`easee_${topicLevel(device.chargerId)}`],
     manufacturer: "Easee",
     // The AMQP stream does not say which product a charger is; the serial names it well enough.
-    model: "EV charger",
+    model: device.device === "equalizer" ? "Equalizer" : "EV charger",
     name: `Easee ${device.chargerId}`,
     ...(device.swVersion !== undefined ? { sw_version: device.swVersion } : {}),
   };
@@ -83,14 +93,19 @@ export function discoveryConfig(
     // Entity ids take only [a-z0-9_]; unique ids may keep a hyphen from an odd serial.
     default_entity_id: `${entity.component}.${id.replace(/[^a-z0-9_]/g, "_")}`,
     state_topic: stateTopic(options, device.chargerId, entity),
-    // Available only while both the bridge's AMQP connection and the charger's cloud link are up.
+    // Available only while both the bridge's AMQP connection and the charger's cloud link are up. The presence
+    // entities (online, last seen) follow the bridge only: they must stay readable while the charger is gone.
     availability: [
       { topic: bridgeAvailabilityTopic(options), payload_available: PAYLOAD_ONLINE, payload_not_available: PAYLOAD_OFFLINE },
-      {
-        topic: chargerAvailabilityTopic(options, device.chargerId),
-        payload_available: PAYLOAD_ONLINE,
-        payload_not_available: PAYLOAD_OFFLINE,
-      },
+      ...(entity.bridgeAvailabilityOnly === true
+        ? []
+        : [
+            {
+              topic: chargerAvailabilityTopic(options, device.chargerId),
+              payload_available: PAYLOAD_ONLINE,
+              payload_not_available: PAYLOAD_OFFLINE,
+            },
+          ]),
     ],
     availability_mode: "all",
   };

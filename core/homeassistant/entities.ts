@@ -3,7 +3,7 @@
  * entity category and enum options. The rules follow Home Assistant's sensor validation (which device classes
  * take which units and state classes, `options` only with `device_class: enum` and without unit or state class).
  */
-import { VALUE_TABLES } from "../catalogue";
+import { VALUE_TABLES, type DeviceKind } from "../catalogue";
 import type { ObservationDefinition } from "../catalogue/types";
 import { friendlyName, snakeCase } from "./names";
 
@@ -28,6 +28,11 @@ export interface EntityDescription {
   readonly suggestedDisplayPrecision?: number;
   /** True when Home Assistant expects a number as state (a numeric device class or any state class). */
   readonly numeric: boolean;
+  /**
+   * Available while the bridge's stream is up, whatever the device's own presence: the entities that report
+   * presence (online, last seen) must stay readable exactly when the device is gone.
+   */
+  readonly bridgeAvailabilityOnly?: boolean;
 }
 
 /** Device class and state class for each unit the catalogue uses (Home Assistant's allowed pairs). */
@@ -43,6 +48,7 @@ const BY_UNIT: Readonly<Record<string, { deviceClass: string; stateClass: HaStat
   ms: { deviceClass: "duration", stateClass: "measurement" },
   s: { deviceClass: "duration", stateClass: "measurement" },
   h: { deviceClass: "duration", stateClass: "measurement" },
+  kvar: { deviceClass: "reactive_power", stateClass: "measurement", precision: 2 },
 };
 
 interface Override {
@@ -82,6 +88,18 @@ const OVERRIDES: Readonly<Record<number, Override>> = {
   110: { icon: "mdi:sine-wave" },
 };
 
+/**
+ * Equalizer observations whose meaning the unit alone does not tell. Reactive energy meters only grow; Home
+ * Assistant's reactive energy device class is too new to rely on, so they carry the state class alone.
+ */
+const EQUALIZER_OVERRIDES: Readonly<Record<number, Override>> = {
+  47: { stateClass: "total_increasing", icon: "mdi:counter" },
+  48: { stateClass: "total_increasing", icon: "mdi:counter" },
+  40: { icon: "mdi:transmission-tower-import" },
+  41: { icon: "mdi:transmission-tower-export" },
+  250: { deviceClass: "connectivity", diagnostic: true },
+};
+
 /** Radio, network, cloud and hardware-identity values: useful when something is wrong, noise otherwise. */
 const DIAGNOSTIC_IDS: ReadonlySet<number> = new Set([
   1, 2, 10, 11, 13, 14, 19, 57, 81, 82, 83, 84, 89, 90, 91, 98, 99, 107, 131, 133, 134, 135, 136, 137, 138, 139, 140,
@@ -102,38 +120,74 @@ function enumOptions(definition: ObservationDefinition): string[] {
   return [...new Set(Object.values(table.labels))];
 }
 
-function isDiagnostic(definition: ObservationDefinition, override: Override | undefined): boolean {
+function isDiagnostic(definition: ObservationDefinition, override: Override | undefined, device: DeviceKind): boolean {
   if (override?.diagnostic !== undefined) return override.diagnostic;
+  // An Equalizer is bought for its grid measurements (telemetry); the rest is its own housekeeping.
+  if (device === "equalizer") return definition.category !== "telemetry";
   if (definition.category === "debug" || definition.category === "boot" || definition.category === "poll") return true;
   if (definition.unit === "dBm" || definition.unit === "°C") return true;
   return DIAGNOSTIC_IDS.has(definition.id);
 }
 
-// Keyed by the definition object: the catalogue's definitions live as long as the process.
+// Keyed by the definition object: the catalogue's definitions live as long as the process. Charger and Equalizer
+// tables hold distinct objects, so one cache serves both.
 const cache = new WeakMap<ObservationDefinition, EntityDescription | null>();
 
 /**
  * The entity for an observation, or null when it cannot be one (raw binary blobs).
  * Pure and cached: the same definition always gives the same entity, which keeps discovery configs identical
  * across restarts (Home Assistant ignores a config that did not change).
+ * `device` says which table the definition is from (ids overlap): the charger's unless told.
  */
-export function describeEntity(definition: ObservationDefinition): EntityDescription | null {
+export function describeEntity(definition: ObservationDefinition, device: DeviceKind = "charger"): EntityDescription | null {
   const cached = cache.get(definition);
   if (cached !== undefined) return cached;
-  const described = describeUncached(definition);
+  const described = describeUncached(definition, device);
   cache.set(definition, described);
   return described;
 }
 
-function describeUncached(definition: ObservationDefinition): EntityDescription | null {
+/** Object ids of the two entities every device gets from presence (not from an observation). */
+export const ONLINE_OBJECT_ID = "online";
+export const LAST_SEEN_OBJECT_ID = "last_seen";
+/** Keys of the presence entities among a device's entities (observation ids are never negative). */
+export const ONLINE_ENTITY_KEY = -1;
+export const LAST_SEEN_ENTITY_KEY = -2;
+
+/** `Online`: a connectivity binary sensor, on while the device is heard within the silence time. */
+export const ONLINE_ENTITY: EntityDescription = Object.freeze({
+  observationId: ONLINE_ENTITY_KEY,
+  observationName: "Online",
+  component: "binary_sensor",
+  objectId: ONLINE_OBJECT_ID,
+  name: "Online",
+  deviceClass: "connectivity",
+  numeric: false,
+  bridgeAvailabilityOnly: true,
+});
+
+/** `Last seen`: a timestamp sensor, when the device was last heard (cloud arrival time where known). */
+export const LAST_SEEN_ENTITY: EntityDescription = Object.freeze({
+  observationId: LAST_SEEN_ENTITY_KEY,
+  observationName: "LastSeen",
+  component: "sensor",
+  objectId: LAST_SEEN_OBJECT_ID,
+  name: "Last seen",
+  deviceClass: "timestamp",
+  entityCategory: "diagnostic",
+  numeric: false,
+  bridgeAvailabilityOnly: true,
+});
+
+function describeUncached(definition: ObservationDefinition, device: DeviceKind): EntityDescription | null {
   if (definition.dataType === "Binary") return null;
-  const override = OVERRIDES[definition.id];
+  const override = device === "equalizer" ? EQUALIZER_OVERRIDES[definition.id] : OVERRIDES[definition.id];
   const base = {
     observationId: definition.id,
     observationName: definition.name,
     objectId: snakeCase(definition.name),
     name: friendlyName(definition.name),
-    ...(isDiagnostic(definition, override) ? { entityCategory: "diagnostic" as const } : {}),
+    ...(isDiagnostic(definition, override, device) ? { entityCategory: "diagnostic" as const } : {}),
     ...(override?.icon ? { icon: override.icon } : {}),
   };
 

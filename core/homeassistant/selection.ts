@@ -4,7 +4,7 @@
  * - `all`: every observation the catalogue knows (unknown ids never become entities: nothing says what they are);
  * - `list`: the ids, ranges and names the user typed, in the filter node's syntax (`120, 182-185, ChargerOpMode`).
  */
-import { findObservationById } from "../catalogue";
+import { findObservationById, type DeviceKind } from "../catalogue";
 import type { ObservationDefinition } from "../catalogue/types";
 import { catalogueNameLookup } from "../routing/catalogue";
 import { parseIdList, type RuleError } from "../routing/ids";
@@ -25,21 +25,40 @@ export const USEFUL_OBSERVATION_IDS: readonly number[] = Object.freeze([
 
 const USEFUL = new Set(USEFUL_OBSERVATION_IDS);
 
+/**
+ * An Equalizer's useful entities: what the energy dashboard and load balancing need (phase currents and voltages,
+ * import/export power and meter readings, the current left for charging) and its cloud link.
+ */
+export const USEFUL_EQUALIZER_OBSERVATION_IDS: readonly number[] = Object.freeze([
+  21, 31, 32, 33, 34, 35, 36, 40, 41, 45, 46, 87, 88, 89, 250, 251,
+]);
+
+const USEFUL_EQUALIZER = new Set(USEFUL_EQUALIZER_OBSERVATION_IDS);
+
 export interface Selection {
   readonly mode: SelectionMode;
-  /** True when the observation becomes an entity (it must also be in the catalogue and representable). */
-  includes(observationId: number): boolean;
+  /**
+   * True when the observation becomes an entity (it must also be in the catalogue and representable).
+   * `device` picks the table (ids overlap between chargers and Equalizers): the charger's unless told.
+   */
+  includes(observationId: number, device?: DeviceKind): boolean;
 }
 
 export type SelectionResult = { readonly ok: true; readonly selection: Selection } | { readonly ok: false; readonly error: RuleError };
 
-function representable(definition: ObservationDefinition | undefined): definition is ObservationDefinition {
-  return definition !== undefined && describeEntity(definition) !== null;
+function representable(
+  definition: ObservationDefinition | undefined,
+  device: DeviceKind,
+): definition is ObservationDefinition {
+  return definition !== undefined && describeEntity(definition, device) !== null;
 }
 
 export function createSelection(mode: unknown, list?: unknown): SelectionResult {
   if (mode === "all") {
-    return { ok: true, selection: { mode: "all", includes: (id) => representable(findObservationById(id)) } };
+    return {
+      ok: true,
+      selection: { mode: "all", includes: (id, device = "charger") => representable(findObservationById(id, device), device) },
+    };
   }
   if (mode === "list") {
     const parsed = parseIdList(list, catalogueNameLookup);
@@ -47,17 +66,20 @@ export function createSelection(mode: unknown, list?: unknown): SelectionResult 
     const { selector } = parsed;
     return {
       ok: true,
-      selection: { mode: "list", includes: (id) => selector.matches(id) && representable(findObservationById(id)) },
+      selection: {
+        mode: "list",
+        includes: (id, device = "charger") => selector.matches(id, device) && representable(findObservationById(id, device), device),
+      },
     };
   }
   return {
     ok: true,
     selection: {
       mode: "useful",
-      includes: (id) => {
-        if (!USEFUL.has(id)) return false;
-        const definition = findObservationById(id);
-        return representable(definition) && definition.category !== "debug";
+      includes: (id, device = "charger") => {
+        if (!(device === "equalizer" ? USEFUL_EQUALIZER : USEFUL).has(id)) return false;
+        const definition = findObservationById(id, device);
+        return representable(definition, device) && definition.category !== "debug";
       },
     },
   };

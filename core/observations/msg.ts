@@ -3,7 +3,9 @@
  * Only plain JSON data: Node-RED clones msgs for the second and later wires, and a msg that cannot be cloned
  * (class instances, Buffers of raw frames) crashes flows. Optional fields are absent, never `undefined`.
  */
+import { deviceKindOf, type DeviceKind } from "../catalogue/devices";
 import type { DataTypeName, DecodedObservation, ObservationCategory, ObservationUnit } from "../types";
+import type { PresenceChange } from "./presence";
 import type { CompiledTopic } from "./topic";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -21,7 +23,22 @@ export interface ObservationMsgEasee {
   timestamp?: string;
   arrivalTime?: string;
   latencyMs?: number;
-  routingKey: string;
+  /** AMQP only: absent for the SignalR stream. */
+  routingKey?: string;
+  /** `charger`, `equalizer` (serials `QH…`) or `unknown`: which catalogue table read the observation. */
+  device: DeviceKind;
+  /** SignalR only: a value the hub replayed on subscribe (the charger's last known state), absent otherwise. */
+  replay?: true;
+  /** Device time older than the last one seen for this (charger, observation): sent, but not the current value. */
+  late?: true;
+  /** A msg of the `snapshot` input, not a delivery. */
+  snapshot?: true;
+}
+
+/** How a msg relates to the stream: a late delivery, or the answer to a `snapshot` request. */
+export interface ObservationMsgFlags {
+  readonly late?: boolean;
+  readonly snapshot?: boolean;
 }
 
 export interface ObservationMsg {
@@ -52,9 +69,13 @@ export function plainJson(value: unknown): JsonValue {
   }
 }
 
-export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
-  // Built in the contract's key order (routingKey last, after the optional fields); the cast covers the
-  // moment before routingKey is set.
+export function buildObservationMsg(
+  observation: DecodedObservation,
+  topic: CompiledTopic,
+  flags?: ObservationMsgFlags,
+): ObservationMsg {
+  // Built in the contract's key order (routingKey and device last, after the optional fields, then the flags); the
+  // cast covers the moment before device is set.
   const easee = {
     chargerId: observation.chargerId,
     observationId: observation.observationId,
@@ -69,6 +90,60 @@ export function buildObservationMsg(observation: DecodedObservation, topic: Comp
   if (observation.timestamp !== undefined) easee.timestamp = observation.timestamp;
   if (observation.arrivalTime !== undefined) easee.arrivalTime = observation.arrivalTime;
   if (observation.latencyMs !== undefined && Number.isFinite(observation.latencyMs)) easee.latencyMs = observation.latencyMs;
-  easee.routingKey = observation.routingKey;
+  if (observation.routingKey !== undefined) easee.routingKey = observation.routingKey;
+  easee.device = observation.device ?? deviceKindOf(observation.chargerId);
+  if (observation.replay === true) easee.replay = true;
+  if (flags?.late === true) easee.late = true;
+  if (flags?.snapshot === true) easee.snapshot = true;
   return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
+}
+
+/** The name presence msgs carry (and the topic template renders for `{name}` and `{observationId}`). */
+export const PRESENCE_NAME = "Online";
+
+export interface PresenceMsgEasee {
+  chargerId: string;
+  name: typeof PRESENCE_NAME;
+  device: DeviceKind;
+  presence: {
+    online: boolean;
+    state: "online" | "offline";
+    previous: "online" | "offline" | "unknown";
+    reason: PresenceChange["reason"];
+    since: string;
+    lastSeen: { timestamp?: string; arrivalTime?: string; receivedAt: string } | null;
+    silenceMinutes: number;
+    connectedToCloud?: boolean;
+    cloudDisconnectReason?: string;
+  };
+  snapshot?: true;
+}
+
+export interface PresenceMsg {
+  topic: string;
+  payload: boolean;
+  easee: PresenceMsgEasee;
+}
+
+/**
+ * The msg for a presence change: `topic` from the node's template with the name `Online`, `payload` true/false,
+ * `msg.easee.presence` with the details. There is no observation id: a filter routes these to its otherwise output.
+ */
+export function buildPresenceMsg(change: PresenceChange, topic: CompiledTopic): PresenceMsg {
+  const presence: PresenceMsgEasee["presence"] = {
+    online: change.online,
+    state: change.state,
+    previous: change.previous,
+    reason: change.reason,
+    since: change.since,
+    lastSeen: change.lastSeen === null ? null : { ...change.lastSeen },
+    silenceMinutes: change.silenceMinutes,
+  };
+  if (change.connectedToCloud !== undefined) presence.connectedToCloud = change.connectedToCloud;
+  if (change.cloudDisconnectReason !== undefined) presence.cloudDisconnectReason = change.cloudDisconnectReason;
+  return {
+    topic: topic.render({ chargerId: change.chargerId, name: PRESENCE_NAME, observationId: PRESENCE_NAME }),
+    payload: change.online,
+    easee: { chargerId: change.chargerId, name: PRESENCE_NAME, device: change.device, presence },
+  };
 }

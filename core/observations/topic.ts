@@ -11,7 +11,8 @@ export type TopicPlaceholder = (typeof TOPIC_PLACEHOLDERS)[number];
 export interface TopicFields {
   readonly chargerId: string;
   readonly name: string;
-  readonly observationId: number;
+  /** A number for observations; presence msgs, which have none, put their name here. */
+  readonly observationId: number | string;
 }
 
 export interface CompiledTopic {
@@ -74,7 +75,9 @@ export function compileTopicTemplate(template: string | undefined | null): Compi
       let topic = "";
       for (const part of frozen) {
         if ("literal" in part) topic += part.literal;
-        else if (part.field === "observationId") topic += String(fields.observationId);
+        else if (part.field === "observationId") {
+          topic += typeof fields.observationId === "number" ? String(fields.observationId) : topicSafe(fields.observationId);
+        }
         else topic += topicSafe(fields[part.field]);
       }
       return topic;

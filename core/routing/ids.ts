@@ -5,8 +5,20 @@
  * message, never a guess.
  */
 
-/** Finds an observation by name, case-insensitively (the catalogue's findObservationByName). */
-export type ObservationNameLookup = (name: string) => { readonly id: number; readonly name: string } | undefined;
+import type { DeviceKind } from "../catalogue/devices";
+
+/** An observation a name stands for. With `device`, the name matches that id on that kind of device only. */
+export interface NamedObservation {
+  readonly id: number;
+  readonly name: string;
+  readonly device?: DeviceKind;
+}
+
+/**
+ * Finds an observation by name, case-insensitively (the catalogue's findObservationByName). A name can stand for
+ * an observation in several tables (`LEDMode` is 46 on a charger and 100 on an Equalizer): then a list.
+ */
+export type ObservationNameLookup = (name: string) => NamedObservation | readonly NamedObservation[] | undefined;
 
 export type RuleErrorKind = "unknownName" | "badToken" | "backwardsRange" | "tooLarge";
 
@@ -23,12 +35,23 @@ export interface IdSelector {
   readonly text: string;
   readonly ids: ReadonlySet<number>;
   readonly ranges: readonly (readonly [number, number])[];
+  /** Ids named for one kind of device (names resolve per table: ActivePowerImport is 40 on an Equalizer only). */
+  readonly deviceIds: ReadonlyMap<DeviceKind, ReadonlySet<number>>;
   /** True when the rule lists nothing (matches no observation). */
   readonly empty: boolean;
-  matches(observationId: number): boolean;
+  /** Numbers and ranges match on every device; names on the device they name (a charger when `device` is not given). */
+  matches(observationId: number, device?: DeviceKind): boolean;
 }
 
-export type IdListResult = { readonly ok: true; readonly selector: IdSelector } | { readonly ok: false; readonly error: RuleError };
+export type IdListResult =
+  | { readonly ok: true; readonly selector: IdSelector }
+  | {
+      readonly ok: false;
+      /** The first problem. */
+      readonly error: RuleError;
+      /** Every problem in the text, in the order typed: a user fixes them all in one go. */
+      readonly errors: readonly RuleError[];
+    };
 
 /** Larger ids are surely typos; Easee ids are below 1000 and the wire format carries 32-bit integers. */
 export const MAX_OBSERVATION_ID = 2_147_483_647;
@@ -40,6 +63,7 @@ const NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_ ]*$/;
 
 type TokenResult =
   | { readonly id: number; readonly text: string }
+  | { readonly named: readonly NamedObservation[]; readonly text: string }
   | { readonly range: readonly [number, number]; readonly text: string }
   | { readonly error: RuleError };
 
@@ -69,8 +93,9 @@ function parseToken(token: string, lookup: ObservationNameLookup): TokenResult {
     if (from > to) return error("backwardsRange", token, `range "${token}" runs backwards: write ${to}-${from}`);
     return { range: [from, to], text: `${from}-${to}` };
   }
-  const known = lookup(token);
-  if (known) return { id: known.id, text: known.name };
+  const found = lookup(token);
+  const named: readonly NamedObservation[] = found === undefined ? [] : Array.isArray(found) ? found : [found as NamedObservation];
+  if (named.length > 0) return { named, text: (named[0] as NamedObservation).name };
   const unknownId = UNKNOWN_NAME.exec(token);
   if (unknownId) {
     const id = toId(unknownId[1] ?? "", token);
@@ -82,21 +107,32 @@ function parseToken(token: string, lookup: ObservationNameLookup): TokenResult {
   return error("badToken", token, `"${token}" is not an observation id (120), a range (182-185) or a name (ChargerOpMode)`);
 }
 
-function makeSelector(text: string, ids: Set<number>, ranges: (readonly [number, number])[]): IdSelector {
-  const empty = ids.size === 0 && ranges.length === 0;
+function makeSelector(
+  text: string,
+  ids: Set<number>,
+  ranges: (readonly [number, number])[],
+  deviceIds: Map<DeviceKind, Set<number>>,
+): IdSelector {
+  const empty = ids.size === 0 && ranges.length === 0 && deviceIds.size === 0;
+  const anyDevice =
+    ranges.length === 0
+      ? (observationId: number) => ids.has(observationId)
+      : (observationId: number) => {
+          if (ids.has(observationId)) return true;
+          for (const [from, to] of ranges) if (observationId >= from && observationId <= to) return true;
+          return false;
+        };
   return {
     text,
     ids,
     ranges,
+    deviceIds,
     empty,
     matches:
-      ranges.length === 0
-        ? (observationId: number) => ids.has(observationId)
-        : (observationId: number) => {
-            if (ids.has(observationId)) return true;
-            for (const [from, to] of ranges) if (observationId >= from && observationId <= to) return true;
-            return false;
-          },
+      deviceIds.size === 0
+        ? anyDevice
+        : (observationId: number, device: DeviceKind = "charger") =>
+            anyDevice(observationId) || deviceIds.get(device)?.has(observationId) === true,
   };
 }
 
@@ -104,7 +140,9 @@ export function parseIdList(text: unknown, lookup: ObservationNameLookup): IdLis
   const source = typeof text === "string" ? text : typeof text === "number" ? String(text) : "";
   const ids = new Set<number>();
   const ranges: (readonly [number, number])[] = [];
+  const deviceIds = new Map<DeviceKind, Set<number>>();
   const normalised: string[] = [];
+  const errors: RuleError[] = [];
   for (const raw of source.split(",")) {
     const token = raw.trim();
     if (token === "") continue;
@@ -119,15 +157,27 @@ export function parseIdList(text: unknown, lookup: ObservationNameLookup): IdLis
       }
       result = wordError.error.kind === "unknownName" && result.error.kind === "unknownName" ? result : wordError;
     }
-    if ("error" in result) return { ok: false, error: result.error };
-    addToken(result);
+    if ("error" in result) errors.push(result.error);
+    else addToken(result);
   }
-  return { ok: true, selector: makeSelector(normalised.join(", "), ids, ranges) };
+  const [first] = errors;
+  if (first !== undefined) return { ok: false, error: first, errors };
+  return { ok: true, selector: makeSelector(normalised.join(", "), ids, ranges, deviceIds) };
 
   function addToken(token: TokenResult): void {
     if ("id" in token) ids.add(token.id);
     else if ("range" in token) ranges.push(token.range);
-    else return;
+    else if ("named" in token) {
+      for (const { id, device } of token.named) {
+        if (device === undefined) {
+          ids.add(id);
+          continue;
+        }
+        let set = deviceIds.get(device);
+        if (set === undefined) deviceIds.set(device, (set = new Set()));
+        set.add(id);
+      }
+    } else return;
     normalised.push(token.text);
   }
 }

@@ -2,6 +2,8 @@
  * The rule set of `easee-filter`: one output per rule, an optional `otherwise` output, check-all or first match.
  * Like the core switch node, rules are compiled once at deploy; routing a msg is a set lookup per rule.
  */
+import { DEVICE_KINDS, type DeviceKind } from "../catalogue/devices";
+import { parseChargerFilter, type ChargerFilter } from "../observations/chargers";
 import { parseIdList, type IdSelector, type ObservationNameLookup, type RuleError } from "./ids";
 
 export interface FilterRuleDef {
@@ -12,12 +14,16 @@ export interface FilterOptions {
   readonly rules?: unknown;
   readonly otherwise?: unknown;
   readonly checkall?: unknown;
+  /** Comma-separated charger serials; empty passes every charger. Applies before the rules. */
+  readonly chargers?: unknown;
 }
 
 export interface CompiledFilter {
   readonly selectors: readonly IdSelector[];
   readonly otherwise: boolean;
   readonly checkall: boolean;
+  /** Which chargers' msgs the filter looks at all; the others go to no output (not even otherwise). */
+  readonly chargers: ChargerFilter;
   /** Rules plus one for otherwise. */
   readonly outputs: number;
 }
@@ -102,13 +108,21 @@ export function compileFilter(options: FilterOptions, lookup: ObservationNameLoo
   for (let i = 0; i < rules.length; i++) {
     const parsed = parseIdList(rules[i]?.ids, lookup);
     if (parsed.ok) selectors.push(parsed.selector);
-    else problems.push(problemOf(i, parsed.error));
+    // Every problem of the rule, so one edit fixes them all.
+    else for (const error of parsed.errors) problems.push(problemOf(i, error));
   }
   if (problems.length > 0) return { ok: false, problems };
   const otherwise = flag(options.otherwise, false);
+  const chargers = parseChargerFilter(typeof options.chargers === "string" ? options.chargers : "");
   return {
     ok: true,
-    filter: { selectors, otherwise, checkall: flag(options.checkall, true), outputs: selectors.length + (otherwise ? 1 : 0) },
+    filter: {
+      selectors,
+      otherwise,
+      checkall: flag(options.checkall, true),
+      chargers,
+      outputs: selectors.length + (otherwise ? 1 : 0),
+    },
   };
 }
 
@@ -116,12 +130,12 @@ export function compileFilter(options: FilterOptions, lookup: ObservationNameLoo
  * The output ports a msg with this observation id goes to (ascending). An id that is not a usable number
  * matches no rule, so it goes to `otherwise` when there is one (as the switch node does with a missing property).
  */
-export function routeObservation(filter: CompiledFilter, observationId: number | undefined): number[] {
+export function routeObservation(filter: CompiledFilter, observationId: number | undefined, device?: DeviceKind): number[] {
   const ports: number[] = [];
   if (observationId !== undefined) {
     const { selectors } = filter;
     for (let i = 0; i < selectors.length; i++) {
-      if (selectors[i]?.matches(observationId)) {
+      if (selectors[i]?.matches(observationId, device)) {
         ports.push(i);
         if (!filter.checkall) break;
       }
@@ -129,6 +143,15 @@ export function routeObservation(filter: CompiledFilter, observationId: number |
   }
   if (ports.length === 0 && filter.otherwise) ports.push(filter.selectors.length);
   return ports;
+}
+
+/**
+ * True when the filter looks at this msg at all: its charger is one of the filter's (or the filter names none).
+ * A msg without a charger passes only a filter that names none.
+ */
+export function passesChargers(filter: CompiledFilter, chargerId: string | undefined): boolean {
+  if (filter.chargers.passesAll) return true;
+  return chargerId !== undefined && filter.chargers.matches(chargerId);
 }
 
 /** `msg.easee.observationId` as a number, accepting an integer string; undefined when there is none. */
@@ -149,4 +172,13 @@ export function chargerIdOf(msg: unknown): string | undefined {
   if (easee === null || typeof easee !== "object") return undefined;
   const id = (easee as { chargerId?: unknown }).chargerId;
   return typeof id === "string" ? id : undefined;
+}
+
+/** `msg.easee.device` when it is one of the kinds; undefined otherwise (names then match as on a charger). */
+export function deviceOf(msg: unknown): DeviceKind | undefined {
+  if (msg === null || typeof msg !== "object") return undefined;
+  const easee = (msg as { easee?: unknown }).easee;
+  if (easee === null || typeof easee !== "object") return undefined;
+  const device = (easee as { device?: unknown }).device;
+  return typeof device === "string" && (DEVICE_KINDS as readonly string[]).includes(device) ? (device as DeviceKind) : undefined;
 }

@@ -6,11 +6,14 @@
  * Runs in the browser: it only publishes `EaseeAmqpEditor` on the page's global object.
  */
 import { findObservationById } from "../../core/catalogue";
+import { parseChargerFilter } from "../../core/observations/chargers";
 import { compileTopicTemplate, type TopicFields } from "../../core/observations/topic";
 import { catalogueNameLookup } from "../../core/routing/catalogue";
 import { compileFilter, type RuleProblem } from "../../core/routing/rules";
 
-export type RuleCheck = { readonly ok: true; readonly matches: string } | { readonly ok: false; readonly problem: RuleProblem };
+export type RuleCheck =
+  | { readonly ok: true; readonly matches: string }
+  | { readonly ok: false; readonly problem: RuleProblem; readonly problems: readonly RuleProblem[] };
 
 /** Every problem of a rules list, as the runtime would report it (empty when the rules compile). */
 export function ruleProblems(rules: unknown): readonly RuleProblem[] {
@@ -18,24 +21,26 @@ export function ruleProblems(rules: unknown): readonly RuleProblem[] {
   return compiled.ok ? [] : compiled.problems;
 }
 
+/** One wording for a rule's part, typed as an id or a name: "TotalPower (120, kW)", "182–185", "Observation157". */
 function describeToken(token: string): string {
   if (/^\d+-\d+$/.test(token)) return token.replace("-", "–");
   if (/^\d+$/.test(token)) {
     const known = findObservationById(Number(token));
-    return known ? `${token} ${known.name}${known.unit ? ` (${known.unit})` : ""}` : token;
+    return known ? `${known.name} (${token}${known.unit ? `, ${known.unit}` : ""})` : token;
   }
   const found: unknown = catalogueNameLookup(token);
   const first = (Array.isArray(found) ? found[0] : found) as { id: number; name: string; device?: string } | undefined;
   if (first === undefined) return token; // Observation157: an id the catalogue does not know
-  // Units come from the charger table; a name of another device's table is shown with its id only.
-  const unit = first.device === undefined || first.device === "charger" ? findObservationById(first.id)?.unit : undefined;
-  return `${first.name} (${first.id}${unit ? `, ${unit}` : ""})`;
+  // The unit from the name's own table (ids overlap between chargers and Equalizers); Equalizer names say so.
+  const device = first.device === "equalizer" ? "equalizer" : "charger";
+  const unit = findObservationById(first.id, device)?.unit;
+  return `${first.name} (${device === "equalizer" ? "Equalizer " : ""}${first.id}${unit ? `, ${unit}` : ""})`;
 }
 
-/** One rule's text, checked as the runtime checks it: what it matches, or its first problem. */
+/** One rule's text, checked as the runtime checks it: what it matches, or every problem it has. */
 export function checkRule(text: unknown): RuleCheck {
   const compiled = compileFilter({ rules: [{ ids: text }] }, catalogueNameLookup);
-  if (!compiled.ok) return { ok: false, problem: compiled.problems[0] as RuleProblem };
+  if (!compiled.ok) return { ok: false, problem: compiled.problems[0] as RuleProblem, problems: compiled.problems };
   const selector = compiled.filter.selectors[0];
   const normalised = selector === undefined || selector.empty ? "" : selector.text;
   return { ok: true, matches: normalised === "" ? "" : normalised.split(", ").map(describeToken).join(", ") };
@@ -47,4 +52,9 @@ export function topicPreview(template: unknown, example: TopicFields): { topic: 
   return { topic: compiled.render(example), unknown: compiled.unknownPlaceholders };
 }
 
-(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview });
+/** The serials a `chargers` field passes, as the runtime reads it (upper case, no repeats; empty: every charger). */
+export function chargerSerials(text: unknown): readonly string[] {
+  return parseChargerFilter(typeof text === "string" ? text : "").serials;
+}
+
+(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview, chargerSerials });

@@ -6,7 +6,17 @@ import type { Node } from "node-red";
 import type { EncodedCommand, PendingCommands, RateGuard, TicksClock } from "../../core/command";
 import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 
-/** A node (or part of one) that wants deliveries and/or connection state from a config node. */
+/**
+ * A node (or part of one) that wants deliveries and/or connection state from a config node.
+ *
+ * Who needs the consumer is decided by the handlers given (core/amqp/connection-manager `needsConsumer`):
+ * - `onObservation` or `onCommandResponse`: the subscriber takes deliveries; while at least one such subscriber is
+ *   registered the config node connects and consumes the operator queue (every delivery is acked after it was
+ *   handed out);
+ * - only `onConnectionState` (e.g. easee-homeassistant's availability): the subscriber never starts a consumer. It
+ *   sees the real state while others consume, and otherwise `easee-config.status.idle` (phase `disconnected`):
+ *   nothing is connected, so nothing is taken off the queue with nobody to receive it (issue 12).
+ */
 export interface DeliverySubscriber {
   /** The Node-RED id of the subscribing node; one registration per id. */
   readonly id: string;

@@ -2,7 +2,7 @@
  * ConnectionState (from the easee-config node) → Node-RED node status. For every node that uses the config node.
  *
  * connecting → yellow ring; connected → green dot (yellow dot while the broker blocks the connection);
- * disconnected / error → red ring. The text is the state's i18n key, translated in the easee-config catalogue.
+ * disconnected / error → red ring (grey ring while idle on purpose: no node takes deliveries). The text is the state's i18n key, translated in the easee-config catalogue.
  */
 import type { NodeStatus } from "node-red";
 import type { ConnectionState } from "../../core/types";
@@ -11,6 +11,10 @@ import type { ConnectionState } from "../../core/types";
 export const CONFIG_NAMESPACE = "node-red-contrib-easee-amqp/easee-config";
 
 export const BLOCKED_STATUS_KEY = "easee-config.status.blocked";
+/** Connected, but another easee-config node consumes the same account's queue (each sees part of the stream). */
+export const QUEUE_SHARED_STATUS_KEY = "easee-config.status.queue-shared";
+/** Nothing connected on purpose: no node takes observations or command responses (core NO_CONSUMER_STATE). */
+export const IDLE_STATUS_KEY = "easee-config.status.idle";
 
 /** A status key qualified with the config node's catalogue, so RED._ finds it from any node. */
 export function qualifiedStatusKey(statusKey: string): string {
@@ -30,12 +34,14 @@ export function connectionStatus(state: ConnectionState, translate?: (key: strin
   }
   switch (state.phase) {
     case "connected":
-      return state.statusKey === BLOCKED_STATUS_KEY
+      return state.statusKey === BLOCKED_STATUS_KEY || state.statusKey === QUEUE_SHARED_STATUS_KEY
         ? { fill: "yellow", shape: "dot", text }
         : { fill: "green", shape: "dot", text };
     case "connecting":
       return { fill: "yellow", shape: "ring", text };
     case "disconnected":
+      if (state.statusKey === IDLE_STATUS_KEY) return { fill: "grey", shape: "ring", text };
+      return { fill: "red", shape: "ring", text };
     case "error":
     default:
       return { fill: "red", shape: "ring", text };

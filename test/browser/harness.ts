@@ -245,6 +245,7 @@ const SIDEBAR_CONTENT = {
   debug: ".red-ui-debug-content-list",
   help: ".red-ui-sidebar-help-stack",
   config: "#red-ui-sidebar-node-config",
+  info: ".red-ui-sidebar-info",
 } as const;
 
 export class EditorPage {
@@ -322,6 +323,108 @@ export class EditorPage {
         }
       });
       return out;
+    });
+  }
+
+  /**
+   * What a user would see as broken in the dialog on top: boxes of one row that overlap (a label running into its
+   * input), a label cut off or wrapped onto a second line, rows that overlap, and tip boxes or previews that do not
+   * line up with the inputs (start left of them or reach past them). One line per problem, naming the element.
+   */
+  dialogLayoutProblems(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const trays = document.querySelectorAll(".red-ui-tray");
+      const tray = trays[trays.length - 1];
+      const form = tray?.querySelector("form");
+      if (!tray || !form) return ["no dialog is open"];
+      const problems: string[] = [];
+      // (The compiler's DOM typings here lack NodeList iteration.)
+      const all = (root: ParentNode, selector: string): Element[] => Array.prototype.slice.call(root.querySelectorAll(selector)) as Element[];
+      const visible = (el: Element): boolean => {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        return r.width > 0 && r.height > 0 && style.visibility !== "hidden" && style.display !== "none";
+      };
+      const name = (el: Element): string =>
+        `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().split(/\s+/).join(".")}` : ""} "${(el.textContent ?? "").trim().slice(0, 30)}"`;
+      const overlap = (a: DOMRect, b: DOMRect): boolean =>
+        Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+      const rows = all(form, ".form-row").filter(visible);
+      // The input column: where the text inputs and selects of label + input rows start, and how far they reach.
+      const lefts = new Map<number, number>();
+      let inputRight = 0;
+      for (const row of rows) {
+        const label = row.querySelector(":scope > label");
+        if (!label || !visible(label)) continue;
+        for (const input of all(row, ":scope > input[type=text], :scope > input[type=password], :scope > input:not([type]), :scope > select, :scope > .red-ui-typedInput-container")) {
+          if (!visible(input)) continue;
+          const r = input.getBoundingClientRect();
+          const left = Math.round(r.left);
+          lefts.set(left, (lefts.get(left) ?? 0) + 1);
+          inputRight = Math.max(inputRight, r.right);
+        }
+      }
+      const inputLeft = [...lefts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+      for (const row of rows) {
+        const parts = (Array.prototype.slice.call(row.children) as Element[]).filter((el) => visible(el) && !(el instanceof HTMLInputElement && el.type === "hidden"));
+        for (let i = 0; i < parts.length; i++) {
+          for (let j = i + 1; j < parts.length; j++) {
+            const a = parts[i] as Element;
+            const b = parts[j] as Element;
+            if (a.contains(b) || b.contains(a)) continue;
+            if (overlap(a.getBoundingClientRect(), b.getBoundingClientRect())) problems.push(`${name(a)} overlaps ${name(b)}`);
+          }
+        }
+        for (const label of all(row, ":scope > label")) {
+          if (!visible(label) || (label.textContent ?? "").trim() === "") continue;
+          const el = label as HTMLElement;
+          const line = parseFloat(getComputedStyle(el).lineHeight) || 20;
+          if (el.scrollWidth > el.clientWidth + 1) problems.push(`${name(label)} is cut off`);
+          // Only labels beside an input: a checkbox's own label may wrap as a paragraph does.
+          if (!label.querySelector("input") && el.getBoundingClientRect().height > line * 1.6) problems.push(`${name(label)} wraps onto a second line`);
+        }
+      }
+      const topRows = rows.filter((row) => !rows.some((other) => other !== row && other.contains(row)));
+      for (let i = 0; i < topRows.length; i++) {
+        for (let j = i + 1; j < topRows.length; j++) {
+          const a = topRows[i] as Element;
+          const b = topRows[j] as Element;
+          if (overlap(a.getBoundingClientRect(), b.getBoundingClientRect())) problems.push(`row ${name(a)} overlaps row ${name(b)}`);
+        }
+      }
+      if (inputLeft !== undefined) {
+        for (const tip of all(form, ".form-tips, .easee-chargers-preview, .easee-dialog-note")) {
+          if (!visible(tip)) continue;
+          const r = tip.getBoundingClientRect();
+          if (Math.abs(r.left - inputLeft) > 2) problems.push(`${name(tip)} starts at ${Math.round(r.left)}, the inputs at ${inputLeft}`);
+          if (r.right > inputRight + 2) problems.push(`${name(tip)} reaches to ${Math.round(r.right)}, the inputs to ${Math.round(inputRight)}`);
+        }
+      }
+      return problems;
+    });
+  }
+
+  /**
+   * Nodes of the flow on show whose boxes (with their status text and buttons) overlap another node's, and
+   * groups that overlap each other: what makes a flow hard to read.
+   */
+  canvasOverlaps(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const problems: string[] = [];
+      const overlap = (a: DOMRect, b: DOMRect): boolean =>
+        Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0;
+      const boxes = (selector: string): { id: string; box: DOMRect }[] =>
+        (Array.prototype.slice.call(document.querySelectorAll(selector)) as Element[]).map((g) => ({ id: g.id, box: g.getBoundingClientRect() })).filter((b) => b.box.width > 0);
+      for (const list of [boxes("#red-ui-workspace-chart g.red-ui-flow-node-group"), boxes("#red-ui-workspace-chart g.red-ui-flow-group").filter((group) => !group.id.startsWith("group_select"))]) {
+        for (let i = 0; i < list.length; i++) {
+          for (let j = i + 1; j < list.length; j++) {
+            const a = list[i] as { id: string; box: DOMRect };
+            const b = list[j] as { id: string; box: DOMRect };
+            if (overlap(a.box, b.box)) problems.push(`${a.id} overlaps ${b.id}`);
+          }
+        }
+      }
+      return problems;
     });
   }
 
@@ -422,6 +525,21 @@ export class EditorPage {
       document.querySelectorAll(".red-ui-notification").forEach((n) => (n as HTMLElement & { close?: () => void }).close?.()),
     );
     await this.page.waitForFunction(() => document.querySelectorAll(".red-ui-notification").length === 0);
+  }
+
+  /**
+   * What the Info sidebar shows for a flow, as a user sees it: its tab shown and nothing selected. The flow's
+   * description (markdown, rendered) is the part after the flow's name and id.
+   */
+  async flowDescription(z: string): Promise<string> {
+    const active = await this.red((RED) => RED.workspaces.active(), null);
+    if (active !== z) await this.page.click(`#red-ui-workspace-tabs li#red-ui-tab-${z} a`);
+    await this.page.waitForFunction((flow) => (window as unknown as { RED: EditorRed }).RED.workspaces.active() === flow, z);
+    await this.red((RED) => RED.actions.invoke("core:select-none"), null);
+    await this.showSidebar("info");
+    const panel = this.page.locator(".red-ui-sidebar-info-stack > .red-ui-panel").nth(1);
+    await panel.locator(".red-ui-help").first().waitFor();
+    return (await panel.innerText()).replace(/\s+/g, " ").trim();
   }
 
   /** Import > Examples > node-red-contrib-easee-amqp: opens the dialog there and returns the example names listed. */

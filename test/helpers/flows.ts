@@ -31,6 +31,22 @@ export type FlowNode = { id: string; type: string; [key: string]: unknown };
 type NodeModule = (RED: NodeAPI) => void;
 
 /**
+ * Timing overrides the easee-config node reads from RED.settings.easeeAmqpTestTuning (its TestTuning keys:
+ * amqpBackoffMinMs, apiBackoffMaxMs, connectTimeoutMs, … in nodes/easee-config.ts), in milliseconds or counts.
+ */
+export type TestTuning = Readonly<Record<string, number>>;
+
+let testTuning: TestTuning | undefined;
+
+/**
+ * Shorter backoffs and timeouts for the flows loaded from now on, handed to the nodes as Node-RED settings
+ * (`easeeAmqpTestTuning`); `undefined` restores the defaults.
+ */
+export function setTestTuning(tuning: TestTuning | undefined): void {
+  testTuning = tuning;
+}
+
+/**
  * helper.load with plain flow JSON (the helper's own typing wants every property declared).
  * Credentials are keyed by config node id.
  */
@@ -39,6 +55,12 @@ export async function loadFlow(
   flow: FlowNode[],
   credentials: Record<string, Record<string, string>> = {},
 ): Promise<void> {
+  if (process.env.EASEE_AMQP_TEST_TUNING !== undefined) {
+    // The nodes no longer read the environment: a test still setting it would silently run with the real timings.
+    throw new Error("EASEE_AMQP_TEST_TUNING is no longer read: use setTestTuning() from test/helpers/flows");
+  }
+  // A setting of this package, not in @types/node-red's settings type (Node-RED passes any settings.js key on).
+  helper.settings({ easeeAmqpTestTuning: testTuning } as never);
   await helper.load(modules as never, flow as never, credentials as never);
 }
 

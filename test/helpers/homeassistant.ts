@@ -23,6 +23,8 @@ const SENSOR_DEVICE_CLASSES: Readonly<Record<string, { units: readonly (string |
   humidity: { units: ["%"], stateClasses: ["measurement"] },
   duration: { units: ["d", "h", "min", "s", "ms", "µs"], stateClasses: ["measurement", "total", "total_increasing"] },
   enum: { units: [null], stateClasses: [] },
+  reactive_power: { units: ["var", "kvar"], stateClasses: ["measurement"] },
+  timestamp: { units: [null], stateClasses: [] },
 };
 
 const BINARY_SENSOR_DEVICE_CLASSES = new Set([

@@ -16,7 +16,7 @@ import observationsNode from "../../nodes/easee-observations";
 import { DEMO_COMMAND_CHARGER, DEMO_COMMAND_IDS, buildDemoFlow } from "../../scripts/demo-flow";
 import type { EaseeConfigNode } from "../../nodes/shared/config-api";
 import { startSimulator, type Simulator } from "../../simulator/index";
-import { type FlowNode, Inbox, callText, calls, coreNodeModule, english, loadFlow, nextCall } from "../helpers/flows";
+import { type FlowNode, Inbox, callText, calls, coreNodeModule, english, loadFlow, nextCall, setTestTuning } from "../helpers/flows";
 import { helper, startServer, stopServer } from "../helpers/node-red";
 import { closeConnections, createLeastPrivilegeUser, openPublisher, uniqueName, type TestUser } from "../helpers/rabbit";
 
@@ -62,7 +62,7 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
 
   before(async () => {
     // Quick reconnects for the connection-drop test; not a user setting.
-    process.env.EASEE_AMQP_TEST_TUNING = JSON.stringify({ amqpBackoffMinMs: 1500, amqpBackoffMaxMs: 2000 });
+    setTestTuning({ amqpBackoffMinMs: 1500, amqpBackoffMaxMs: 2000 });
     writer = await createLeastPrivilegeUser({
       queueRegex: `^Operator_${suitePrefix}n\\d+\\.Q$`,
       exchangeRegex: `^Operator_${suitePrefix}n\\d+\\.C\\.X$`,
@@ -77,7 +77,7 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
   });
 
   after(async () => {
-    delete process.env.EASEE_AMQP_TEST_TUNING;
+    setTestTuning(undefined);
     await writer.delete();
     await readOnly.delete();
   });

@@ -10,7 +10,7 @@ import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/con
 import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
 import { helper, startServer, stopServer } from "../helpers/node-red";
-import { englishPattern, loadFlow, type FlowNode } from "../helpers/flows";
+import { englishPattern, loadFlow, setTestTuning, type FlowNode } from "../helpers/flows";
 import {
   changePassword,
   closeConnections,
@@ -120,7 +120,7 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
   let operatorCounter = 0;
 
   before(async () => {
-    process.env.EASEE_AMQP_TEST_TUNING = JSON.stringify(TUNING);
+    setTestTuning(TUNING);
     // The AMQP user Easee would hand out: read on the operator queue, write on the operator exchange, NO configure
     // permission. One user for the suite (rabbitmqctl is slow); its rights cover only this suite's queues.
     user = await createLeastPrivilegeUser({
@@ -131,7 +131,7 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
   });
 
   after(async () => {
-    delete process.env.EASEE_AMQP_TEST_TUNING;
+    setTestTuning(undefined);
     await user.delete();
   });
 

@@ -114,7 +114,7 @@ describe("npm start (demo) end to end", function () {
     assert.doesNotMatch(demo.stderr, /\n\s+at /, "no stack trace");
   });
 
-  it("brings up the editor with the demo flow deployed: observations reach the debug sidebar, the filter splits them, MQTT gets them, Ctrl-C stops it", async () => {
+  it("brings up the editor with the demo flow deployed: the filter splits the observations (the state by its label), the firehose debug is off, the session buttons change a charger's state, MQTT gets them, Ctrl-C stops it", async () => {
     const port = await freePort();
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "easee-demo-e2e-"));
     const operatorId = uniqueName("demo-e2e");
@@ -168,7 +168,7 @@ describe("npm start (demo) end to end", function () {
             debug.push({ name: event.data.name, ...(event.data.topic !== undefined ? { topic: event.data.topic } : {}), msg });
           }
           const names = new Set(debug.map((d) => d.name));
-          if (names.has("All observations") && names.has("Power & energy") && names.has("State")) {
+          if (names.has("Power & energy") && names.has("State")) {
             clearTimeout(timer);
             resolve();
           }
@@ -182,17 +182,53 @@ describe("npm start (demo) end to end", function () {
       ws.send(JSON.stringify({ subscribe: "debug" }));
       await seen;
 
-      const first = debug.find((d) => d.name === "All observations");
-      assert.ok(first);
-      const msg = first.msg as { topic: string; payload: unknown; easee: { chargerId: string; observationId: number; name: string } };
-      assert.match(msg.topic, new RegExp(`^${topicRoot}/EH00000[1-3]/\\w+$`));
-      assert.match(msg.easee.chargerId, /^EH00000[1-3]$/);
-      assert.equal(typeof msg.easee.observationId, "number");
-      assert.equal(msg.topic, `${topicRoot}/${msg.easee.chargerId}/${msg.easee.name}`);
-      const energyNames = debug.filter((d) => d.name === "Power & energy").map((d) => String(d.topic).split("/").pop());
-      const stateNames = debug.filter((d) => d.name === "State").map((d) => String(d.topic).split("/").pop());
-      for (const name of energyNames) assert.ok(["TotalPower", "SessionEnergy", "EnergyPerHour", "LifetimeEnergy"].includes(name as string), name);
-      for (const name of stateNames) assert.ok(["ChargerOpMode", "ReasonForNoCurrent"].includes(name as string), name);
+      // Every observation of three chargers is a firehose: that debug node ships switched off.
+      assert.equal(debug.filter((d) => d.name === "All observations").length, 0, "All observations is off until clicked");
+      const energy = debug.filter((d) => d.name === "Power & energy");
+      for (const entry of energy) {
+        assert.match(String(entry.topic), new RegExp(`^${topicRoot}/EH00000[1-3]/(TotalPower|SessionEnergy|EnergyPerHour|LifetimeEnergy)$`));
+        assert.equal(typeof entry.msg, "number");
+      }
+      // The state by its name, not its number.
+      const states = (): DebugMessage[] => debug.filter((d) => d.name === "State");
+      for (const entry of states()) {
+        assert.match(String(entry.topic), new RegExp(`^${topicRoot}/EH00000[1-3]/ChargerOpMode$`));
+        assert.ok(["Disconnected", "Awaiting Start", "Charging", "Completed", "Ready to Charge"].includes(String(entry.msg)), String(entry.msg));
+      }
+
+      // The session buttons: the simulator answers which charger, and State shows what that charger does.
+      const until = (what: string, found: () => boolean): Promise<void> =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${what}: not within 15 s; last debug msgs ${JSON.stringify(debug.slice(-6))}`)), 15_000);
+          const check = (): void => {
+            if (!found()) return;
+            clearTimeout(timer);
+            ws.off("message", check);
+            resolve();
+          };
+          ws.on("message", check);
+          check();
+        });
+      const press = async (inject: string, action: string, state: string): Promise<void> => {
+        const seenBefore = debug.length;
+        const response = await fetch(`http://127.0.0.1:${port}/inject/${inject}`, { method: "POST" });
+        assert.equal(response.status, 200);
+        let answer: { serial?: string; action?: string; changed?: boolean } = {};
+        await until(`the simulator's answer to ${action}`, () => {
+          const entry = debug.slice(seenBefore).find((d) => d.name === "Simulator answer");
+          answer = (entry?.msg ?? {}) as typeof answer;
+          return entry !== undefined;
+        });
+        assert.equal(answer.action, action);
+        assert.equal(answer.changed, true, JSON.stringify(answer));
+        assert.match(String(answer.serial), /^EH00000[1-3]$/);
+        await until(`State ${state} for ${answer.serial}`, () =>
+          debug.slice(seenBefore).some((d) => d.name === "State" && d.topic === `${topicRoot}/${answer.serial}/ChargerOpMode` && d.msg === state),
+        );
+      };
+      // EH000001 starts out charging: there is a session to stop, and then a charger to start one on.
+      await press("easee-demo-inject-stop", "stop", "Completed");
+      await press("easee-demo-inject-start", "start", "Charging");
 
       if (mqtt) {
         await mqtt.until((messages) => messages.some((m) => /\/TotalPower$/.test(m.topic)), "observations on Mosquitto", 20_000);

@@ -309,10 +309,13 @@ describe("flow: filter and observations edit dialogs in the editor", function ()
     await rule.press("Enter");
     assert.equal(await rule.inputValue(), "96, TotalPower");
     assert.equal(await rule.evaluate((element) => element.classList.contains("input-error")), false);
-    assert.equal(await resolved.innerText(), "→ 96 ReasonForNoCurrent, TotalPower (120, kW)");
+    assert.equal(await resolved.innerText(), "→ ReasonForNoCurrent (96), TotalPower (120, kW)");
 
     await rule.fill("185-182");
     assert.match(await error.innerText(), /runs backwards: write 182-185/);
+    // Every problem of the rule, one a line, not only the first.
+    await rule.fill("TotalPowr, 300-200");
+    assert.deepEqual((await error.innerText()).split("\n"), ['"TotalPowr" is not an observation name in the catalogue', 'range "300-200" runs backwards: write 200-300']);
     await closeEditor("#node-dialog-ok");
     // Saved with an invalid rule: the node is marked invalid (red triangle), as Node-RED does for bad properties.
     assert.equal((await filterState()).valid, false);

@@ -86,6 +86,23 @@ describe("flow: examples", function () {
       });
     }
 
+    it("every example file is named as a title, and its flow's description (the Info sidebar on import) has its steps and how to try it with the simulator", () => {
+      const files = fs.readdirSync(examplesDir()).filter((f) => f.endsWith(".json"));
+      for (const file of files) {
+        const title = file.replace(/\.json$/, "");
+        assert.match(title, /^[A-Z][a-z]*( [A-Za-z]+)+$/, `${file}: words a user reads, not a slug`);
+        const [tab] = readExample(title).filter((node) => node.type === "tab");
+        assert.equal(tab?.label, title, `${file}: the tab is named as the example`);
+        const info = String(tab?.info);
+        assert.match(info, /^[^\n]+\n\n1\. [^\n]+\n2\. /, `${file}: a sentence, then numbered steps`);
+        assert.match(info, /\*\*Easee account\*\*/, `${file}: names the config node as the dialogs do`);
+        assert.match(info, /npx easee-simulator/, `${file}: how to try it with the simulator`);
+        assert.match(info, /http:\/\/127\.0\.0\.1:8090/, `${file}: the simulator's port`);
+        const config = readExample(title).find((node) => node.type === "easee-config");
+        assert.equal(config?.name, "Easee account");
+      }
+    });
+
     it("the examples share one Easee account node (same id and settings), so importing several adds it once", () => {
       const configs = [...EXAMPLES, "Easee to Home Assistant"]
         .filter((name) => fs.existsSync(path.join(examplesDir(), `${name}.json`)))

@@ -25,7 +25,7 @@ import configNode from "../../nodes/easee-config";
 import observationsNode from "../../nodes/easee-observations";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
 import { helper, startServer, stopServer } from "../helpers/node-red";
-import { loadFlow, type FlowNode } from "../helpers/flows";
+import { loadFlow, setTestTuning, type FlowNode } from "../helpers/flows";
 import { LEVEL, RuntimeCapture, runtimeEvents, type CapturedStatus } from "../helpers/log-capture";
 import {
   ADMIN_AMQP_URL,
@@ -230,7 +230,7 @@ describe("reliability: real faults with RabbitMQ, the Easee API and a Node-RED r
   const apis: EaseeApiServer[] = [];
 
   beforeEach(async () => {
-    delete process.env.EASEE_AMQP_TEST_TUNING;
+    setTestTuning(undefined);
     await startServer();
     capture = RuntimeCapture.start();
     captures.push(capture);
@@ -259,7 +259,7 @@ describe("reliability: real faults with RabbitMQ, the Easee API and a Node-RED r
     }
     await stopServer();
     capture.stop();
-    delete process.env.EASEE_AMQP_TEST_TUNING;
+    setTestTuning(undefined);
     await publisher?.close();
     publisher = undefined;
     await proxy?.close();
@@ -307,7 +307,7 @@ describe("reliability: real faults with RabbitMQ, the Easee API and a Node-RED r
   }
 
   async function load(tuning?: Record<string, number>, options: Parameters<typeof flow>[0] = {}): Promise<void> {
-    if (tuning) process.env.EASEE_AMQP_TEST_TUNING = JSON.stringify(tuning);
+    if (tuning) setTestTuning(tuning);
     await loadFlow([configNode, observationsNode, sinkModule], flow(options), credentials());
   }
 

@@ -134,6 +134,60 @@ describe("simulator against the real RabbitMQ", function () {
     });
   }
 
+  describe("charging sessions on demand", () => {
+    it("POST /simulator/session starts a session (Awaiting Start, then Charging) and stops it (Completed, then Disconnected)", async () => {
+      // Slow clock: the model starts no session of its own during the test.
+      const sim = await start({ chargers: 2, startCharging: 0, speed: 10, tickMs: 100, commands: false });
+      const details = await amqpDetails(sim);
+      const recorder = await QueueRecorder.connect(urlOf(details), details.queueName);
+      recorders.push(recorder);
+      const labels = (): (string | undefined)[] => recorder.observations("EH000002", 109).map((o) => o.label);
+      await recorder.until(() => labels().length > 0, "boot state of EH000002");
+      assert.deepEqual(labels(), ["Disconnected"]);
+
+      const started = await post(`${sim.apiUrl}/simulator/session`, { action: "start", charger: "eh000002" });
+      assert.equal(started.status, 200);
+      assert.deepEqual(started.json, { serial: "EH000002", action: "start", changed: true, opMode: 2 });
+      await recorder.until(() => labels().includes("Charging"), "EH000002 charging");
+      assert.deepEqual(labels(), ["Disconnected", "Awaiting Start", "Charging"]);
+      await recorder.until(() => recorder.observations("EH000002", 120).some((o) => Number(o.value) > 1), "power flows");
+      const again = await post(`${sim.apiUrl}/simulator/session`, { action: "start", charger: "EH000002" });
+      assert.equal(again.json.changed, false);
+
+      const stopped = await post(`${sim.apiUrl}/simulator/session`, { action: "stop", charger: "EH000002" });
+      assert.deepEqual(stopped.json, { serial: "EH000002", action: "stop", changed: true, opMode: 4 });
+      await recorder.until(() => labels().includes("Disconnected") && labels().lastIndexOf("Disconnected") > 0, "the car leaves");
+      assert.deepEqual(labels().slice(3), ["Completed", "Disconnected"]);
+      assert.equal(recorder.observations("EH000001", 109).length, 1, "the other charger is left alone");
+
+      assert.equal((await post(`${sim.apiUrl}/simulator/session`, { action: "start", charger: "EH999999" })).status, 404);
+      assert.equal((await post(`${sim.apiUrl}/simulator/session`, { action: "plug" })).status, 400);
+    });
+
+    it("easee-simulator session start|stop asks a running simulator and says what the charger does", async () => {
+      const sim = await start({ chargers: 1, startCharging: 0, speed: 1, commands: false });
+      const run = (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+        new Promise((resolve) => {
+          const cli = spawn(process.execPath, [path.join(__dirname, "../../simulator/cli.js"), "session", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+          let stdout = "";
+          let stderr = "";
+          cli.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+          cli.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+          cli.on("exit", (code) => resolve({ code, stdout, stderr }));
+        });
+      const started = await run("start", "--api-url", sim.apiUrl);
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(started.stdout, "EH000001: session started, now Awaiting Start\n");
+      const stopped = await run("stop", "EH000001", "--api-url", sim.apiUrl);
+      assert.equal(stopped.stdout, "EH000001: session stopped, now Completed\n");
+      const nothing = await run("stop", "--api-url", sim.apiUrl);
+      assert.equal(nothing.stdout, "EH000001: nothing to stop (Completed)\n");
+      const unknown = await run("start", "EH999999", "--api-url", sim.apiUrl);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /No simulated charger EH999999/);
+    });
+  });
+
   describe("commands", () => {
     let user: TestUser | undefined;
     afterEach(async () => {

@@ -151,7 +151,7 @@ describe("bad configuration: clear messages, never an exception", function () {
       const status = await nextCall(id, "status", (args) => callText(args) === "easee-observations.status.missingConfig");
       assert.deepEqual(status[0], { fill: "red", shape: "ring", text: "easee-observations.status.missingConfig" });
       const errors = calls(id, "error").map(callText);
-      assert.ok(errors.some((text) => /No easee-config node is selected/.test(text)), `${id}: ${errors.join(" | ")}`);
+      assert.ok(errors.some((text) => /No Easee account is selected/.test(text)), `${id}: ${errors.join(" | ")}`);
     }
     const warnings = calls("obs3", "warn").map(callText);
     assert.ok(warnings.some((text) => /maxAgeSeconds "soon" is not a number/.test(text)), warnings.join(" | "));

@@ -15,6 +15,7 @@ interface FilterProps {
   otherwise?: boolean | string;
   checkall?: boolean | string;
   onlyOnChange?: boolean | string;
+  chargers?: string;
   outputs?: number;
 }
 
@@ -212,6 +213,49 @@ describe("easee-filter node", function () {
       assert.equal(o0.msgs.length, 0);
     });
   }
+
+  it("an invalid rule: the error lists every problem of every rule, not only the first", async () => {
+    await load({ rules: [{ ids: "TotalPowr, 300-200" }, { ids: "120" }, { ids: "x!" }] }, 3);
+    const [error] = await nextCall("f", "error");
+    assert.equal(
+      String(error),
+      'Rule 1: "TotalPowr" is not an observation name in the catalogue; Rule 1: range "300-200" runs backwards: write 200-300; ' +
+        'Rule 3: "x!" is not an observation id (120), a range (182-185) or a name (ChargerOpMode)',
+    );
+  });
+
+  it("chargers: only the listed serials reach the rules, and the others not even otherwise", async () => {
+    const [o0, o1] = await load({ rules: [{ ids: "120" }], otherwise: true, chargers: "eh000002, EH000003" }, 2) as [Inbox, Inbox];
+    const finished = handled(5);
+    send(
+      OBS.totalPower(1, "EH000001"),
+      OBS.totalPower(2, "EH000002"),
+      OBS.sessionEnergy(3, "EH000001"),
+      OBS.sessionEnergy(4, "EH000003"),
+      OBS.totalPower(5, "EH000003"),
+    );
+    await finished;
+    assert.deepEqual(payloads(o0), [2, 5]);
+    assert.deepEqual(payloads(o1), [4]);
+  });
+
+  it("serves the serials it has seen to the edit dialog (GET easee/chargers), for the chargers field's suggestions", async () => {
+    await load({ rules: [{ ids: "120" }], chargers: "EH000002" }, 1);
+    const finished = handled(2);
+    send(OBS.totalPower(1, "EH000007"), OBS.totalPower(2, "EH000002"));
+    await finished;
+    const response = await helper.request().get("/easee/chargers").expect(200);
+    const chargers = (response.body as { chargers: string[] }).chargers;
+    for (const serial of ["EH000002", "EH000007"]) assert.ok(chargers.includes(serial), `${serial} in ${chargers.join(", ")}`);
+  });
+
+  it("chargers with onlyOnChange: another charger's value does not count as a change", async () => {
+    const [o0] = await load({ rules: [{ ids: "120" }], onlyOnChange: true, chargers: "EH000002" }, 1) as [Inbox];
+    const finished = handled(4);
+    send(OBS.totalPower(7, "EH000002"), OBS.totalPower(1, "EH000001"), OBS.totalPower(7, "EH000002"), OBS.totalPower(8, "EH000002"));
+    await finished;
+    assert.deepEqual(payloads(o0), [7, 8]);
+  });
 
   it("rules that are not a list fall back to one empty rule", async () => {
     const [o0] = await load({ rules: "120" }, 1) as [Inbox];

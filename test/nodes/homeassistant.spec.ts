@@ -40,11 +40,11 @@ async function load(props: HaProps = {}): Promise<{ out: Inbox; caught: Inbox; c
 }
 
 /**
- * Config + state topic of every catalogue observation that can be an entity, the controls' configs and own states
- * (remove clears them even on a read-only node), plus the charger availability.
+ * Config + state topic of every catalogue observation that can be an entity and of Online and Last seen, the
+ * controls' configs and own states (remove clears them even on a read-only node), plus the charger availability.
  */
 const CONTROL_REMOVALS = Object.values(controlTopics({ prefix: "homeassistant", baseTopic: "easee" }, "EH123456")).flat().length;
-const REMOVAL_MSGS = OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length * 2 + CONTROL_REMOVALS + 1;
+const REMOVAL_MSGS = (OBSERVATIONS.filter((definition) => describeEntity(definition) !== null).length + 2) * 2 + CONTROL_REMOVALS + 1;
 
 /** What easee-observations sends for an observation (CONTRACT.md). */
 function observationMsg(observationId: number, name: string, payload: unknown, extra: Record<string, unknown> = {}): NodeMessage {

@@ -11,7 +11,7 @@ import {
   type ConnectionLike,
   type DeliveryLike,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import {
   COMMANDS,
   CommandSendError,
@@ -414,7 +414,7 @@ describe("connection manager: publishCommand", () => {
       },
       backoff: { minMs: 1000, maxMs: 1000, random: () => 0.5 },
     });
-    manager.register({ id: "cmd" });
+    manager.register({ id: "cmd", onCommandResponse: () => undefined });
     await scheduler.settle();
     let done = false;
     const publishing = manager.publishCommand(request, { timeoutMs: 10_000 }).then(() => (done = true));
@@ -443,7 +443,7 @@ describe("connection manager: publishCommand", () => {
       },
       backoff: { minMs: 60_000, maxMs: 60_000, random: () => 0.5 },
     });
-    manager.register({ id: "cmd" });
+    manager.register({ id: "cmd", onCommandResponse: () => undefined });
     const outcome = assert.rejects(manager.publishCommand(request, { timeoutMs: 3000 }), (error: unknown) => error instanceof CommandSendError && error.code === "not-connected");
     await scheduler.advance(3000);
     await outcome;

@@ -14,7 +14,7 @@ import {
   type DeliveryLike,
   type ManagerSubscriber,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, type AmqpDetails } from "../../core/easee-api";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../../core/types";
 
@@ -421,7 +421,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     await h.manager.close();
   });
 
-  it("API errors: state from the error, wait as long as it says; no retry hint → stay in error, no timer", async () => {
+  it("API errors: state from the error, wait as long as it says; no retry hint → retry after the fallback wait", async () => {
     const h = harness();
     h.detailsOutcomes.push(
       new EaseeApiError("rate-limited", "Easee is limiting requests", { retryAfterMs: 90_000, httpStatus: 429 }),
@@ -441,7 +441,8 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     bad.manager.register(recorder("b").subscriber);
     await bad.clock.settle();
     assert.equal(bad.manager.state.statusKey, "easee-config.status.invalid-url");
-    assert.equal(bad.clock.pending, 0);
+    // No API answer ends the loop (issue 12): the default fallback wait, then a new try.
+    assert.deepEqual(bad.clock.pendingDelays, [60_000]);
     assert.equal(bad.connectArgs.length, 0);
     await bad.manager.close();
   });

@@ -49,6 +49,7 @@ describe("decodeDelivery: shapes", () => {
       arrivalTime: ARRIVAL_ISO,
       latencyMs: 35,
       routingKey: "EH123456.O.120",
+      device: "charger",
     });
   });
 
@@ -77,6 +78,7 @@ describe("decodeDelivery: shapes", () => {
       arrivalTime: ARRIVAL_ISO,
       latencyMs: 35,
       routingKey: "some.other.key",
+      device: "charger",
     });
   });
 
@@ -203,6 +205,7 @@ describe("decodeDelivery: shapes", () => {
       arrivalTime: ARRIVAL_ISO,
       latencyMs: 35,
       routingKey: "EH530097.O.253",
+      device: "charger",
     });
     assert.equal(observation(decodeDelivery(masterloop(900, 1.5))).dataType, "Double");
     assert.equal(observation(decodeDelivery(masterloop(900, false))).dataType, "Boolean");

@@ -103,8 +103,11 @@ describe("homeassistant controls: discovery", () => {
     const updated = configAt(observe(target, 47, 16), CONFIGS.number);
     assert.equal(updated.max, 16);
     assert.deepEqual(discoveryProblems(CONFIGS.number, JSON.stringify(updated)), []);
-    // The same maximum again changes nothing.
+    // The same maximum again changes nothing; nor does a first MaxChargerCurrent equal to the default.
     assert.equal(byTopic(observe(target, 47, 16)).has(CONFIGS.number), false);
+    const fresh = bridge();
+    observe(fresh, 120, 1);
+    assert.equal(byTopic(observe(fresh, 47, 32)).has(CONFIGS.number), false);
   });
 
   it("makes enabled and smart charging ON/OFF switches on the IsEnabled and SmartCharging state topics", () => {
@@ -158,8 +161,11 @@ describe("homeassistant controls: discovery", () => {
   });
 
   it("gives an Equalizer no charger controls", () => {
-    const messages = observe(bridge(ALL_CONTROLS), 120, 1, { chargerId: "QH123456", device: "equalizer" });
+    const target = bridge(ALL_CONTROLS);
+    const messages = observe(target, 120, 1, { chargerId: "QH123456", device: "equalizer" });
     assert.equal(messages.some((message) => /\/(number|switch|button|select)\//.test(message.topic)), false);
+    const command = target.command("easee/QH123456/enabled/set", "ON");
+    assert.deepEqual(command && !command.ok ? command.problem : undefined, { code: "unknownControl", control: "enabled" });
   });
 
   it("counts the controls as entities and clears them all on remove, also when controls are now off", () => {

@@ -4,6 +4,8 @@ import {
   LastValueCache,
   ObservationPipeline,
   RateMeter,
+  SeenChargers,
+  formatRate,
   arrivalAgeMs,
   buildObservationMsg,
   compactCount,
@@ -72,9 +74,11 @@ describe("observations: msg builder", () => {
         arrivalTime: "2026-11-25T10:00:00.120Z",
         latencyMs: 35,
         routingKey: "EH123456.O.120",
+        device: "charger",
       },
     });
-    assert.deepEqual(Object.keys(msg.easee).at(-1), "routingKey");
+    // The contract's order: routingKey, then device, last.
+    assert.deepEqual(Object.keys(msg.easee).slice(-2), ["routingKey", "device"]);
   });
 
   it("leaves optional fields really absent (not undefined) and keeps null unit/category", () => {
@@ -200,16 +204,71 @@ describe("observations: snapshot cache", () => {
   });
 });
 
+describe("observations: chargers seen on the stream (the dialogs' suggestions)", () => {
+  it("remembers serials once, sorted, and ignores anything that is not a serial", () => {
+    const seen = new SeenChargers();
+    for (const serial of ["EH000002", "EH000001", "EH000002", "QH000001", "", "EH 1", "<script>", 42, undefined, "x".repeat(33)]) seen.note(serial);
+    assert.deepEqual(seen.list(), ["EH000001", "EH000002", "QH000001"]);
+  });
+
+  it("is bounded: past its capacity the oldest serial is forgotten", () => {
+    const seen = new SeenChargers(3);
+    for (const serial of ["EH000001", "EH000002", "EH000003", "EH000004"]) seen.note(serial);
+    assert.deepEqual(seen.list(), ["EH000002", "EH000003", "EH000004"]);
+  });
+});
+
 describe("observations: rate meter", () => {
-  it("reports events per second since the previous sample", () => {
+  it("averages events per second over the last 10 s", () => {
     const meter = new RateMeter(0);
     meter.mark();
     meter.mark(41);
+    // One second in: the average of that second, not of a window the node has not lived through.
     assert.equal(meter.sample(1000), 42);
-    meter.mark(10);
-    assert.equal(meter.sample(3000), 5);
-    assert.equal(meter.sample(4000), 0);
-    assert.equal(meter.totalCount, 52);
+    meter.mark(8);
+    assert.equal(meter.sample(2000), 25);
+    assert.equal(meter.sample(10_000), 5);
+    // The first second (42 msgs) leaves the window.
+    assert.equal(meter.sample(11_000), 0.8);
+    assert.equal(meter.sample(12_000), 0);
+    assert.equal(meter.totalCount, 50);
+  });
+
+  it("never reads 0 while msgs arrive every few hundred ms, however bursty", () => {
+    const meter = new RateMeter(0);
+    const shown: string[] = [];
+    let next = 0;
+    for (let now = 1000; now <= 60_000; now += 1000) {
+      // Gaps of 200 to 900 ms, and every 7th second a burst of 30 (as Easee's batches arrive).
+      while (next < now) {
+        meter.mark(Math.floor(next / 1000) % 7 === 0 ? 30 : 1);
+        next += 200 + ((next * 7919) % 700);
+      }
+      shown.push(formatRate(meter.sample(now)));
+    }
+    assert.ok(shown.every((text) => text !== "0"), shown.join(" "));
+    const values = shown.slice(10).map(Number);
+    // Averaged, a burst of 30 in one second no longer swings the status from a handful to 150 and back.
+    assert.ok(Math.max(...values) / Math.min(...values) < 4, shown.join(" "));
+  });
+
+  it("one msg every 9 s still reads above 0", () => {
+    const meter = new RateMeter(0);
+    for (let now = 1000; now <= 60_000; now += 1000) {
+      if (now % 9000 === 0) meter.mark();
+      if (now > 9000) assert.notEqual(formatRate(meter.sample(now)), "0", `at ${now} ms`);
+      else meter.sample(now);
+    }
+  });
+
+  it("formats a rate for a short status: one decimal below 10, whole numbers above", () => {
+    assert.equal(formatRate(0), "0");
+    assert.equal(formatRate(0.01), "0.1");
+    assert.equal(formatRate(0.8), "0.8");
+    assert.equal(formatRate(3.46), "3.5");
+    assert.equal(formatRate(9.96), "10");
+    assert.equal(formatRate(28.4), "28");
+    assert.equal(formatRate(12_400), "12k");
   });
 
   it("compacts large counts for a short status", () => {

@@ -6,6 +6,7 @@ import {
   observationIdOf,
   chargerIdOf,
   parseIdList,
+  passesChargers,
   routeObservation,
   valueSignature,
   type CompiledFilter,
@@ -150,6 +151,34 @@ describe("routing: rule set", () => {
         { rule: 0, kind: "unknownName", token: "Nope" },
       ],
     );
+  });
+
+  it("lists every problem of every invalid rule, not only the first", () => {
+    const result = compileFilter({ rules: [{ ids: "TotalPowr, 300-200, 120" }, { ids: "121" }, { ids: "x!" }] }, lookup);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.deepEqual(
+      result.problems.map((p) => [p.rule, p.kind, p.token]),
+      [
+        [0, "unknownName", "TotalPowr"],
+        [0, "backwardsRange", "300-200"],
+        [2, "badToken", "x!"],
+      ],
+    );
+  });
+
+  it("chargers: empty passes every charger; a list passes only its serials (any case), before the rules", () => {
+    const all = compiled({ rules: [{ ids: "120" }] });
+    assert.equal(passesChargers(all, "EH000001"), true);
+    assert.equal(passesChargers(all, undefined), true);
+    const one = compiled({ rules: [{ ids: "120" }], otherwise: true, chargers: "eh123456, EH654321" });
+    assert.deepEqual(one.chargers.serials, ["EH123456", "EH654321"]);
+    assert.equal(passesChargers(one, "EH123456"), true);
+    assert.equal(passesChargers(one, "EH654321"), true);
+    assert.equal(passesChargers(one, "EH000001"), false);
+    assert.equal(passesChargers(one, undefined), false);
+    // Not a charger setting the rules know of: the outputs stay rules + otherwise.
+    assert.equal(one.outputs, 2);
   });
 
   it("checkall sends to every matching rule", () => {
