@@ -313,7 +313,12 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
   it("the demo's command group: 6 A and 16 A change the charger's dynamic current, seen in its observations", async () => {
     assert.equal(serial, DEMO_COMMAND_CHARGER, "the demo drives the simulator's first charger");
     const demo = buildDemoFlow({ apiUrl: sim.apiUrl, username: sim.credentials.userName, password: sim.credentials.password });
-    const flowNodes = demo.flows.map((node): FlowNode => (node.type === "debug" ? { id: node.id, type: "helper", z: node.z } : { ...node }));
+    // The command group is self-contained: it needs only the tab and the account node beside it.
+    const ours = demo.flows.filter(
+      (node) => node.type === "tab" || node.type === "easee-config" || node.id === DEMO_COMMAND_IDS.group || node.g === DEMO_COMMAND_IDS.group,
+    );
+    assert.equal(ours.filter((node) => node.g === DEMO_COMMAND_IDS.group).length, 7);
+    const flowNodes = ours.map((node): FlowNode => (node.type === "debug" ? { id: node.id, type: "helper", z: node.z } : { ...node }));
     await loadFlow(
       [configNode, observationsNode, filterNode, commandNode, coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js")],
       flowNodes,
