@@ -199,6 +199,13 @@ describe("editor in a real browser (headless Chromium)", function () {
       assert.ok(ok.includes(instance.queueName), `names the queue: ${ok}`);
       await editor.screenshot("config-dialog-test-ok");
 
+      // The stored password only goes to the API URL and user name it was deployed with: with another URL the dialog
+      // asks for it to be typed again, and nothing is sent (issue 12).
+      await page.fill("#node-config-input-apiUrl", deadApiUrl);
+      assert.match(await test(), /^✗ Type the password again/);
+      await editor.screenshot("config-dialog-test-password-needed");
+      await page.fill("#node-config-input-apiUrl", instance.apiUrl);
+
       await page.fill("#node-config-input-password", "not-the-password");
       assert.match(await test(), /^✗ .*(user name or password)/i);
       await editor.screenshot("config-dialog-test-wrong-password");
