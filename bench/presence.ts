@@ -7,7 +7,7 @@
  *   npm run bench:presence          (builds first)
  *   node dist/bench/presence.js [observations] [chargers]
  */
-import { ManualScheduler } from "../core/amqp/scheduler";
+import { ManualScheduler } from "../core/timing/scheduler";
 import { PresenceTracker } from "../core/observations/presence";
 import type { DecodedObservation } from "../core/types";
 

@@ -53,12 +53,18 @@ export interface DecodedObservation {
   readonly arrivalTime?: string;
   /** Receive time minus arrivalTime, milliseconds. */
   readonly latencyMs?: number;
-  readonly routingKey: string;
+  /** The AMQP routing key; absent for observations from the SignalR stream (it has none). */
+  readonly routingKey?: string;
   /**
    * The device kind the serial names (`QH…` Equalizer, `E…` charger), which picked the catalogue table.
    * The decoder always sets it; observations made elsewhere may leave it out (then it is derived from the serial).
    */
   readonly device?: DeviceKind;
+  /**
+   * True for a value the SignalR hub replayed on `SubscribeWithCurrentState` (the charger's last known value, with
+   * its old device timestamp), not a live report. Absent otherwise.
+   */
+  readonly replay?: boolean;
 }
 
 /** A command response from a charger (`{serial}.CR.{commandId}.{ticks}`). */
@@ -74,7 +80,8 @@ export interface DecodedCommandResponse {
   readonly resultCode?: number;
   readonly comment?: string;
   readonly arrivalTime?: string;
-  readonly routingKey: string;
+  /** The AMQP routing key; absent for responses from the SignalR stream. */
+  readonly routingKey?: string;
 }
 
 /** A delivery that could not be decoded. Never thrown: returned. */

@@ -12,6 +12,14 @@ import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from 
 import { CommandSendError, PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../core/command";
 import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
+import {
+  RestCommandSender,
+  interpretCommandAnswer,
+  normaliseHubUrl,
+  signalrStreamFor,
+  type SignalrStream,
+} from "../core/signalr";
+import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
 import type { ConnectionState } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
@@ -29,6 +37,8 @@ interface EaseeConfigDef extends NodeDef {
   rejectUnauthorized?: boolean | string;
   heartbeat?: number | string;
   prefetch?: number | string;
+  stream?: string;
+  signalrUrl?: string;
 }
 
 interface EaseeConfigCredentials {
@@ -54,6 +64,10 @@ interface TestTuning {
   connectTimeoutMs?: number;
   closeTimeoutMs?: number;
   apiTimeoutMs?: number;
+  signalrBackoffMinMs?: number;
+  signalrBackoffMaxMs?: number;
+  chargerRefreshMs?: number;
+  signalrStableAfterMs?: number;
 }
 
 function readTestTuning(value: unknown): TestTuning {
@@ -79,6 +93,8 @@ interface ParsedSettings {
   readonly heartbeatSeconds: number;
   readonly prefetch: number;
   readonly rejectUnauthorized: boolean;
+  readonly stream: StreamKind;
+  readonly signalrUrl: string;
 }
 
 function numberSetting(value: unknown, fallback: number): number {
@@ -123,7 +139,29 @@ function parseSettings(
     };
   }
   const rejectUnauthorized = !(def.rejectUnauthorized === false || def.rejectUnauthorized === "false");
-  return { apiUrl, userName, password, heartbeatSeconds: Math.round(heartbeatSeconds), prefetch, rejectUnauthorized };
+  const stream = parseStreamKind(def.stream);
+  let signalrUrl = DEFAULT_SIGNALR_URL;
+  if (stream === "signalr") {
+    try {
+      signalrUrl = normaliseHubUrl(def.signalrUrl === undefined || def.signalrUrl === "" ? DEFAULT_SIGNALR_URL : def.signalrUrl);
+    } catch (error) {
+      return {
+        statusKey: "easee-config.status.invalid-hub-url",
+        errorKey: "easee-config.errors.invalid-hub-url",
+        params: { reason: error instanceof Error ? error.message : String(error) },
+      };
+    }
+  }
+  return {
+    apiUrl,
+    userName,
+    password,
+    heartbeatSeconds: Math.round(heartbeatSeconds),
+    prefetch,
+    rejectUnauthorized,
+    stream,
+    signalrUrl,
+  };
 }
 
 function isProblem(value: ParsedSettings | ConfigProblem): value is ConfigProblem {
@@ -151,7 +189,11 @@ const init = (RED: NodeAPI): void => {
     const node = this;
     const settings = parseSettings(def, node.credentials);
 
-    let manager: ConnectionManager | undefined;
+    let manager: StreamSource | undefined;
+    /** Set on the AMQP stream: commands are published on its connection. */
+    let amqpManager: ConnectionManager | undefined;
+    /** Set on the SignalR stream: commands go over Easee's REST API. */
+    let restCommands: RestCommandSender | undefined;
     let session: EaseeSession | undefined;
     let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
     let lastLogged = "";
@@ -214,7 +256,32 @@ const init = (RED: NodeAPI): void => {
           ...(tuning.closeTimeoutMs !== undefined ? { closeTimeoutMs: tuning.closeTimeoutMs } : {}),
           ...(tuning.stableAfterMs !== undefined ? { stableAfterMs: tuning.stableAfterMs } : {}),
         };
-        manager = new ConnectionManager(managerOptions);
+        // The stream seam: the AMQP operator queue (integration accounts) or Easee's SignalR hub (any account).
+        // Both hand the same decoded deliveries and connection states to the nodes; commands go out on the AMQP
+        // exchange, or over Easee's REST API with the hub's CommandResponse translated back (core/signalr).
+        if (settings.stream === "signalr") {
+          let stream: SignalrStream | undefined;
+          const sender = new RestCommandSender({
+            post: (call, signal) => client.postCharger(call.path, call.body, interpretCommandAnswer, { signal }),
+            deliver: (response) => stream?.dispatchCommandResponse(response),
+          });
+          stream = signalrStreamFor(client, {
+            hubUrl: settings.signalrUrl,
+            log,
+            interceptCommandResponse: (response) => sender.onHubResponse(response),
+            ...(managerOptions.onStateChange ? { onStateChange: managerOptions.onStateChange } : {}),
+            ...(tuning.signalrBackoffMinMs !== undefined || tuning.signalrBackoffMaxMs !== undefined
+              ? { backoff: { minMs: tuning.signalrBackoffMinMs ?? 2000, maxMs: tuning.signalrBackoffMaxMs ?? 120_000 } }
+              : {}),
+            ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
+            ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+          });
+          restCommands = sender;
+          manager = stream;
+        } else {
+          amqpManager = new ConnectionManager(managerOptions);
+          manager = amqpManager;
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const statusKey = error instanceof EaseeApiError ? error.statusKey : "easee-config.status.invalid-settings";
@@ -251,7 +318,12 @@ const init = (RED: NodeAPI): void => {
           reason: fixedState.detail ?? "",
         });
       }
-      await manager.publishCommand(
+      if (restCommands) {
+        await restCommands.send(command, options);
+        return;
+      }
+      if (!amqpManager) throw new CommandSendError("unsupported", "this account's connection cannot send commands");
+      await amqpManager.publishCommand(
         {
           routingKey: command.routingKey,
           body: command.body,
@@ -269,6 +341,7 @@ const init = (RED: NodeAPI): void => {
 
     node.on("close", (removed: boolean, done: () => void) => {
       commands.pending.clear();
+      restCommands?.close();
       const closing = manager ? withGuard(manager.close()) : Promise.resolve();
       closing
         .catch((error: unknown) => node.warn(error instanceof Error ? error.message : String(error)))
@@ -330,6 +403,7 @@ const init = (RED: NodeAPI): void => {
     const userName = text(body.username).trim();
     let password = text(body.password);
     const apiUrlText = text(body.apiUrl).trim() || DEFAULT_API_URL;
+    const chosen = parseStreamKind(body.stream);
     if (password === PASSWORD_PLACEHOLDER || (password === "" && id !== "")) {
       // The stored password, only for a deployed easee-config node and only to the API URL and user name it was
       // deployed with: otherwise any editor user could have the runtime send any node's stored password (an
@@ -354,9 +428,42 @@ const init = (RED: NodeAPI): void => {
         ...(tuning.maxLoginsPerHour !== undefined ? { maxLoginsPerHour: tuning.maxLoginsPerHour } : {}),
         ...(tuning.apiTimeoutMs !== undefined ? { timeoutMs: tuning.apiTimeoutMs } : {}),
       });
-      const details = await session.client.getAmqpDetails({ forceRefresh: true, signal: AbortSignal.timeout(30_000) });
+      const signal = AbortSignal.timeout(30_000);
+      // Which stream can this account use? Integration accounts get the AMQP details; personal ones are refused
+      // them (not-integration-account) but can read the SignalR hub: say so, and suggest the right choice.
+      let details;
+      try {
+        details = await session.client.getAmqpDetails({ forceRefresh: true, signal });
+      } catch (error) {
+        if (!(error instanceof EaseeApiError) || error.code !== "not-integration-account") throw error;
+        const chargers = await session.client.getChargers({ signal });
+        const count = chargers.length;
+        if (chosen === "signalr") {
+          response.json({
+            ok: true,
+            code: "personal-account",
+            account: "personal",
+            suggest: "signalr",
+            chargers: count,
+            message: t("easee-config.test.ok-personal", { count }),
+          });
+        } else {
+          response.json({
+            ok: false,
+            code: "not-integration-account",
+            account: "personal",
+            suggest: "signalr",
+            chargers: count,
+            message: t("easee-config.test.result.not-integration-account"),
+          });
+        }
+        return;
+      }
       response.json({
         ok: true,
+        code: "integration-account",
+        account: "integration",
+        suggest: "amqp",
         queueName: details.queueName,
         // The editor words the answer in the user's language from the queue and broker.
         broker: `${details.server}:${details.port}`,

@@ -3,7 +3,7 @@
  * This file only wires the pure core (core/observations) to Node-RED: registration, status, input, close.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
-import { realScheduler } from "../core/amqp/scheduler";
+import { realScheduler } from "../core/timing/scheduler";
 import {
   DEFAULT_SILENCE_MINUTES,
   ObservationPipeline,
@@ -137,7 +137,11 @@ const init = (RED: NodeAPI): void => {
       onDecodeError(error: DecodeError): void {
         if (closing) return;
         // A msg (not just text) so a Catch node fires; preview and routing key help find the culprit.
-        const msg: NodeMessage = { payload: error.preview.slice(0, 200), easee: { routingKey: error.routingKey } };
+        // The SignalR stream has no routing key: then `msg.easee` has none either.
+        const msg: NodeMessage = {
+          payload: error.preview.slice(0, 200),
+          easee: error.routingKey === "" ? {} : { routingKey: error.routingKey },
+        };
         node.error(t("easee-observations.errors.undecodable", { reason: error.reason }), msg);
       },
       onConnectionState(state: ConnectionState): void {

@@ -22,6 +22,8 @@ export interface DemoFlowOptions {
   readonly mqtt?: { readonly host: string; readonly port: number };
   /** First topic level of the observations (`<root>/{chargerId}/{name}`). Default `easee`. */
   readonly topicRoot?: string;
+  /** The stream of the account: `amqp` (default) or `signalr` with the simulator's hub URL. */
+  readonly stream?: { readonly kind: "amqp" } | { readonly kind: "signalr"; readonly hubUrl: string };
 }
 
 export interface DemoFlow {
@@ -193,6 +195,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
       rejectUnauthorized: true,
       heartbeat: 30,
       prefetch: 200,
+      ...(options.stream?.kind === "signalr" ? { stream: "signalr", signalrUrl: options.stream.hubUrl } : { stream: "amqp" }),
     },
     {
       id: DEMO_IDS.observations,

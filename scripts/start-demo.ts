@@ -10,6 +10,8 @@
  *   EASEE_DEMO_TOPIC_ROOT   first MQTT topic level (easee)
  *   EASEE_DEMO_OPERATOR_ID  operator id of the simulated queue (demo)
  *   EASEE_DEMO_SPEED        simulated seconds per real second (30)
+ *   EASEE_DEMO_STREAM       `amqp` (default: an integration account on the simulated queue) or `signalr` (a personal
+ *                           account on the simulator's SignalR hub)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,6 +35,9 @@ const mqttUrl = env.EASEE_DEMO_MQTT_URL ?? "mqtt://127.0.0.1:1883";
 const topicRoot = env.EASEE_DEMO_TOPIC_ROOT ?? "easee";
 const operatorId = env.EASEE_DEMO_OPERATOR_ID ?? "demo";
 const speed = Number(env.EASEE_DEMO_SPEED ?? 30);
+const stream = (env.EASEE_DEMO_STREAM ?? "amqp").trim().toLowerCase() === "signalr" ? "signalr" : "amqp";
+/** On the SignalR stream the demo logs in as a personal account, as a user of the Easee app would. */
+const PERSONAL_DEMO_USER = { userName: "personal@example.com", password: "simulator" };
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -108,10 +113,12 @@ function writeUserDir(sim: Simulator, mqtt: { host: string; port: number } | und
     );
   }
   linkPackage();
+  const account = stream === "signalr" ? PERSONAL_DEMO_USER : sim.credentials;
   const demo = buildDemoFlow({
     apiUrl: sim.apiUrl,
-    username: sim.credentials.userName,
-    password: sim.credentials.password,
+    username: account.userName,
+    password: account.password,
+    stream: stream === "signalr" ? { kind: "signalr", hubUrl: sim.hubUrl } : { kind: "amqp" },
     topicRoot,
     ...(mqtt ? { mqtt } : {}),
   });
@@ -120,7 +127,21 @@ function writeUserDir(sim: Simulator, mqtt: { host: string; port: number } | und
 }
 
 async function startSimulatorOnFreePort(): Promise<Simulator> {
-  const options = { amqpUrl, host, operatorId, chargers: 3, equalizers: 1, startCharging: 1, speed } as const;
+  const options = {
+    amqpUrl,
+    host,
+    operatorId,
+    chargers: 3,
+    equalizers: 1,
+    startCharging: 1,
+    speed,
+    api: {
+      users: {
+        "integration@example.com": { password: "simulator", kind: "integration" },
+        [PERSONAL_DEMO_USER.userName]: { password: PERSONAL_DEMO_USER.password, kind: "personal" },
+      },
+    },
+  } as const;
   try {
     return await startSimulator({ ...options, port: apiPort });
   } catch (error) {
@@ -255,6 +276,9 @@ async function main(): Promise<void> {
       `  Node-RED editor   http://${host}:${port}   (open the debug sidebar to watch the observations)`,
       `  Easee simulator   ${sim.apiUrl}   user ${sim.credentials.userName} / ${sim.credentials.password}`,
       `  queue             ${sim.queueName} with chargers ${sim.chargers.map((c) => c.serial).join(", ")}`,
+      stream === "signalr"
+        ? `  stream            SignalR hub ${sim.hubUrl}, personal account ${PERSONAL_DEMO_USER.userName} / ${PERSONAL_DEMO_USER.password} (EASEE_DEMO_STREAM=signalr)`
+        : `  stream            AMQP (EASEE_DEMO_STREAM=signalr: the SignalR hub with a personal account)`,
       `  MQTT              ${mqtt ? `publishing ${topicRoot}/<charger>/<observation> to ${mqtt.host}:${mqtt.port}` : "off (no Mosquitto on 127.0.0.1:1883)"}`,
       `  charging session  press "Start a session" in the flow, or: node dist/simulator/cli.js session start --api-url ${sim.apiUrl}`,
       `  user directory    ${userDir} (rewritten on every npm start)`,

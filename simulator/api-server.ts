@@ -5,6 +5,8 @@
  *   POST /api/accounts/login          {userName, password} → {accessToken, expiresIn, accessClaims, tokenType, refreshToken}
  *   POST /api/accounts/refresh_token  {accessToken, refreshToken} → same shape (refresh tokens rotate)
  *   GET  /api/streams/amqp/v2         Bearer → {server, port, useSsl, virtualHost, queueName, exchangeName, username, password}
+ *   GET  /api/chargers                Bearer → [{id, name, …}] (any account)
+ * and, through `extend` (simulator/signalr-hub.ts), the SignalR hub and the REST command endpoints.
  * and, not Easee's but the simulator's own control (the demo's inject nodes, `easee-simulator session`):
  *   POST /simulator/session           {action: "start" | "stop", charger?: serial} → {serial, action, changed, opMode}
  * with Easee-like failures: 400 "Username or password is invalid"; 400 errorCode 727 for an unverified e-mail; 403 on
@@ -47,7 +49,7 @@ export interface SimulatedUser {
   readonly emailVerified?: boolean;
 }
 
-export type ApiEndpoint = "login" | "refresh" | "amqp";
+export type ApiEndpoint = "login" | "refresh" | "amqp" | "chargers" | "charger-settings" | "charger-command";
 
 /** Path of the simulator's own session control (not an Easee endpoint). */
 export const SESSION_CONTROL_PATH = "/simulator/session";
@@ -103,6 +105,23 @@ export interface EaseeApiServerOptions {
   readonly declareTopology?: boolean;
   /** Delete queue and exchange on close. Default true. */
   readonly deleteTopologyOnClose?: boolean;
+  /** Serials GET /api/chargers lists. Default none (the simulator fills in its chargers). */
+  readonly chargers?: readonly string[];
+}
+
+/** What an extension (the SignalR hub, the REST command side) can answer on the API's HTTP server. */
+export interface ApiExtension {
+  /** Answer a request (true) or leave it to the API (false). */
+  handleRequest?(request: http.IncomingMessage, response: http.ServerResponse, path: string): boolean | Promise<boolean>;
+  /** Take a WebSocket upgrade (true) or refuse it (false: answered 404). */
+  handleUpgrade?(request: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer, path: string): boolean;
+  close?(): Promise<void> | void;
+}
+
+/** The holder of a valid access token. */
+export interface TokenHolder {
+  readonly userName: string;
+  readonly expiresAtMs: number;
 }
 
 export interface EaseeApiServer {
@@ -138,6 +157,18 @@ export interface EaseeApiServer {
   setSessionControl(control: SessionControl | undefined): void;
   /** Every token and AMQP password handed out so far: tests check none reaches a log. */
   issuedSecrets(): readonly string[];
+  /** The chargers GET /api/chargers lists (every account sees the same ones). */
+  setChargers(serials: readonly string[]): void;
+  addCharger(serial: string): void;
+  readonly chargerSerials: readonly string[];
+  /** Who holds this access token, if it is valid now. */
+  authorize(accessToken: string): TokenHolder | undefined;
+  /** Let an extension answer requests and upgrades first. */
+  extend(extension: ApiExtension): void;
+  /** Record a request answered by an extension (for `count` and fault checks). */
+  record(entry: RecordedRequest): void;
+  /** The first fault for an endpoint, counted as used (for extensions that answer endpoints themselves). */
+  takeFault(endpoint: ApiEndpoint): ApiFault | undefined;
   close(): Promise<void>;
 }
 
@@ -160,6 +191,9 @@ function endpointOf(method: string, path: string): ApiEndpoint | "other" {
   if (method === "POST" && path === "/api/accounts/login") return "login";
   if (method === "POST" && path === "/api/accounts/refresh_token") return "refresh";
   if (method === "GET" && path === "/api/streams/amqp/v2") return "amqp";
+  if (method === "GET" && path === "/api/chargers") return "chargers";
+  if (method === "POST" && /^\/api\/chargers\/[^/]+\/settings$/.test(path)) return "charger-settings";
+  if (method === "POST" && /^\/api\/chargers\/[^/]+\/commands\/[^/]+$/.test(path)) return "charger-command";
   return "other";
 }
 
@@ -219,6 +253,14 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
   const requests: RecordedRequest[] = [];
   const faults: { fault: ApiFault; remaining: number }[] = [];
   const hanging = new Set<http.ServerResponse>();
+  const chargers: string[] = [...(options.chargers ?? [])];
+  const extensions: ApiExtension[] = [];
+
+  function authorize(accessToken: string): TokenHolder | undefined {
+    const issued = accessToken ? accessTokens.get(accessToken) : undefined;
+    if (!issued || issued.expiresAtMs <= Date.now()) return undefined;
+    return { userName: issued.userName, expiresAtMs: issued.expiresAtMs };
+  }
   let sessionControl: SessionControl | undefined;
 
   if (options.declareTopology ?? true) {
@@ -266,11 +308,14 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const endpoint = endpointOf(method, path);
-    const body = method === "POST" ? await readJson(request) : {};
     const record = (status: number, userName?: string): void => {
       requests.push({ method, path, endpoint, status, atMs: Date.now(), ...(userName !== undefined ? { userName } : {}) });
     };
 
+    for (const extension of extensions) {
+      if (extension.handleRequest && (await extension.handleRequest(request, response, path))) return;
+    }
+    const body = method === "POST" ? await readJson(request) : {};
     if (method === "POST" && path.length <= 80) {
       const match = PRESENCE_PATH.exec(path);
       if (match) {
@@ -386,6 +431,23 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       return;
     }
 
+    if (endpoint === "chargers") {
+      const header = request.headers.authorization ?? "";
+      const holder = authorize(header.startsWith("Bearer ") ? header.slice(7) : "");
+      if (!holder) {
+        record(401);
+        send(response, 401, { title: "Unauthorized", status: 401 });
+        return;
+      }
+      record(200, holder.userName);
+      send(
+        response,
+        200,
+        chargers.map((id) => ({ id, name: `Simulated ${id}`, color: 1, createdOn: "2024-01-01T00:00:00Z", productCode: 1 })),
+      );
+      return;
+    }
+
     if (method === "POST" && path === SESSION_CONTROL_PATH) {
       const action = body["action"];
       const serial = typeof body["charger"] === "string" ? body["charger"] : undefined;
@@ -418,6 +480,13 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
     handle(request, response).catch(() => {
       if (!response.headersSent) send(response, 500, { title: "Internal Server Error", status: 500 });
     });
+  });
+  server.on("upgrade", (request: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    for (const extension of extensions) {
+      if (extension.handleUpgrade?.(request, socket, head, path)) return;
+    }
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -474,9 +543,28 @@ export async function startEaseeApiServer(options: EaseeApiServerOptions = {}): 
       sessionControl = control;
     },
     issuedSecrets: () => [...secrets],
+    setChargers(serials) {
+      chargers.length = 0;
+      chargers.push(...serials);
+    },
+    addCharger(serial) {
+      if (!chargers.includes(serial)) chargers.push(serial);
+    },
+    get chargerSerials() {
+      return [...chargers];
+    },
+    authorize,
+    extend(extension) {
+      extensions.push(extension);
+    },
+    record(entry) {
+      requests.push(entry);
+    },
+    takeFault,
     async close() {
       if (closed) return;
       closed = true;
+      for (const extension of extensions) await extension.close?.();
       for (const response of hanging) response.destroy();
       hanging.clear();
       server.closeAllConnections();

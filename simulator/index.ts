@@ -14,6 +14,7 @@ import { CommandSide, type CommandEvent } from "./commands";
 import type { ArrivalTimeFormat } from "./encode";
 import type { EqualizerModel, EqualizerModelOptions } from "./equalizer";
 import { Publisher, type LoadOptions, type LoadResult, type ShapeOption, type SilenceOptions } from "./publisher";
+import { HUB_PATH, attachSignalrHub, type SimulatedHub } from "./signalr-hub";
 
 export { ChargerModel, COMMAND, OBS, OP_MODE, RESULT_CODE, reverseToken } from "./charger";
 export type { ChargerModelOptions, CommandResult, ModelObservation } from "./charger";
@@ -32,6 +33,8 @@ export { EQ, EqualizerModel } from "./equalizer";
 export type { EqualizerModelOptions } from "./equalizer";
 export { SESSION_CONTROL_PATH } from "./api-server";
 export type { CommandEvent } from "./commands";
+export { HUB_PATH, attachSignalrHub } from "./signalr-hub";
+export type { HubCommandResponse, HubConnectionInfo, HubObservation, RestCommandEvent, SimulatedHub } from "./signalr-hub";
 
 export interface SimulatorOptions {
   /** RabbitMQ the simulator declares its topology on and publishes to. Default amqp://guest:guest@127.0.0.1:5672. */
@@ -83,6 +86,9 @@ export interface Simulator {
   readonly exchangeName: string;
   readonly amqpUrl: string;
   readonly api: EaseeApiServer;
+  /** The SignalR hub (`{apiUrl}/hubs/chargers`): the `signalrUrl` of an easee-config node on the SignalR stream. */
+  readonly hub: SimulatedHub;
+  readonly hubUrl: string;
   readonly publisher: Publisher;
   readonly commands: CommandSide | undefined;
   readonly chargers: readonly ChargerModel[];
@@ -113,6 +119,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   let publisher: Publisher | undefined;
   let commands: CommandSide | undefined;
+  // Served on the API's HTTP server; closed with it.
+  const hub = attachSignalrHub(api);
   const release = async (): Promise<void> => {
     api.setSessionControl(undefined);
     api.setPresenceControl(undefined);
@@ -136,6 +144,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.speed !== undefined ? { speed: options.speed } : {}),
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.persistent !== undefined ? { persistent: options.persistent } : {}),
+    });
+    const hubSource = publisher;
+    if (api.chargerSerials.length === 0) api.setChargers(hubSource.chargers.map((charger) => charger.serial));
+    // Everything the chargers report also reaches the hub's subscribers, as a device time a moment before now.
+    hub.setCommandTarget({
+      charger: (serial) => hubSource.charger(serial),
+      publish: (serial, observations) => hubSource.publishObservations(serial, observations),
+    });
+    hubSource.onObservations((serial, observations) => {
+      const timestampMs = Date.now() - 40;
+      hub.publish(
+        serial,
+        observations.map((observation) => ({ observationId: observation.observationId, value: observation.value, timestampMs })),
+      );
     });
     if (options.commands ?? true) {
       commands = await CommandSide.start({
@@ -170,6 +192,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     exchangeName: api.exchangeName,
     amqpUrl,
     api,
+    hub,
+    hubUrl: `${api.url}${HUB_PATH}`,
     publisher: started,
     commands,
     chargers: started.chargers,

@@ -8,7 +8,7 @@
  * exchange is missing, the connection went away before the confirm, or the confirm did not come in time.
  */
 import { CommandSendError, sendErrorFromBroker } from "../command/send-error";
-import type { Scheduler } from "./scheduler";
+import type { Scheduler } from "../timing/scheduler";
 
 type Listener = (...args: unknown[]) => void;
 

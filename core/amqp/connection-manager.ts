@@ -24,10 +24,10 @@ import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
 import { CommandSendError } from "../command/send-error";
-import { Backoff, type BackoffOptions } from "./backoff";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { describeDelay } from "../easee-api/errors";
 import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
-import { delay, realScheduler, type Scheduler, type TimerHandle } from "./scheduler";
+import { delay, realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 
 /** The parts of an amqplib message the manager reads. */
 export interface DeliveryLike {

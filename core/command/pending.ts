@@ -6,10 +6,10 @@
  * unsolicited to another. So `handle()` remembers the response objects it matched (a WeakSet: the same decoded
  * object reaches every subscriber, and is forgotten with it) and answers `true` for them to every caller.
  *
- * Timers run on an injectable scheduler (core/amqp/scheduler.ts) and are always cleared: on response, on timeout,
+ * Timers run on an injectable scheduler (core/timing/scheduler.ts) and are always cleared: on response, on timeout,
  * on cancel, on cancelOwner (a node closing) and on clear (the config node closing).
  */
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import type { DecodedCommandResponse } from "../types";
 import { commandKey } from "./encode";
 

@@ -12,16 +12,18 @@
  * - A LoginBudget (shared per API URL and user name) caps logins per hour whatever happens: Easee blocks
  *   addresses that log in too often. Attempts that got no answer at all (network down) are not counted.
  */
-import { Backoff, type BackoffOptions } from "../amqp/backoff";
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,
+  interpretChargers,
   interpretLogin,
   interpretRefresh,
   normaliseApiUrl,
   notIntegrationAccount,
   type AmqpDetails,
+  type ChargerSummary,
   type HttpAnswer,
   type TokenResponse,
 } from "./responses";
@@ -30,6 +32,7 @@ import { createAxiosTransport, type HttpTransport } from "./transport";
 export const LOGIN_PATH = "/api/accounts/login";
 export const REFRESH_PATH = "/api/accounts/refresh_token";
 export const AMQP_DETAILS_PATH = "/api/streams/amqp/v2";
+export const CHARGERS_PATH = "/api/chargers";
 
 /** The longest the refresh timer waits in one go (a day); it waits again if the token is not due yet. */
 const MAX_REFRESH_TIMER_MS = 24 * 3600_000;
@@ -206,6 +209,36 @@ export class EaseeApiClient {
       }
       return this.detailsFlight;
     }, options.signal);
+  }
+
+  /**
+   * A new access token even when the cached one looks valid: for a caller that was refused with it (the SignalR hub
+   * answers 401 to a token Easee revoked). Refreshes, or logs in again if the refresh is refused.
+   */
+  async renewAccessToken(signal?: AbortSignal): Promise<string> {
+    const state = await this.guard(() => this.ensureToken(true), signal);
+    return state.accessToken;
+  }
+
+  /** The chargers of the account (GET /api/chargers): what the SignalR stream subscribes to. Never cached. */
+  async getChargers(options: { signal?: AbortSignal } = {}): Promise<ChargerSummary[]> {
+    return this.guard(() => this.authorizedRequest("GET", CHARGERS_PATH, undefined, interpretChargers), options.signal);
+  }
+
+  /**
+   * A command to a charger over REST (personal accounts): `POST {path}` with `body`, answered by `interpret`
+   * (core/signalr/rest-commands.ts). Errors are EaseeApiErrors with the retry policy (429 → Retry-After).
+   */
+  async postCharger<T>(
+    path: string,
+    body: unknown,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    if (!/^\/api\/chargers\/[A-Za-z0-9]{2,32}\/(settings|commands\/[a-z_]{1,40})$/.test(path)) {
+      throw new EaseeApiError("invalid-url", `Not a charger command path: ${path.slice(0, 80)}`);
+    }
+    return this.guard(() => this.authorizedRequest("POST", path, body, interpret), options.signal);
   }
 
   /** Stop timers and cancel requests in flight; tokens and details stay cached. `resume()` undoes it. */
@@ -388,6 +421,34 @@ export class EaseeApiClient {
       // refresh in a tight loop, issue 12).
       Math.min(MAX_REFRESH_TIMER_MS, Math.max(1000, inMs)),
     );
+  }
+
+  /** A request with the bearer token; one 401 renews the token (it may have been revoked) and asks again. */
+  private async authorizedRequest<T>(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    interpret: (answer: HttpAnswer, nowMs: number) => T | "unauthorized",
+  ): Promise<T> {
+    const signal = this.controller.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      const token = await this.ensureToken();
+      const answer = await this.transport({
+        method,
+        path,
+        bearer: token.accessToken,
+        signal,
+        ...(body !== undefined ? { body } : {}),
+      });
+      const result = interpret(answer, this.scheduler.now());
+      if (result !== "unauthorized") return result;
+      if (attempt > 0) {
+        throw new EaseeApiError("unexpected-response", `Easee refused a fresh access token for ${path} (HTTP 401).`, {
+          httpStatus: 401,
+        });
+      }
+      if (this.token === token) this.token = { ...token, refreshAtMs: 0 };
+    }
   }
 
   private async fetchDetails(): Promise<AmqpDetails> {

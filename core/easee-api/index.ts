@@ -1,5 +1,5 @@
 /** The Easee REST client: login, token refresh, AMQP stream details, plain-language errors. */
-export { EaseeApiClient, LoginBudget, LOGIN_PATH, REFRESH_PATH, AMQP_DETAILS_PATH } from "./client";
+export { EaseeApiClient, LoginBudget, LOGIN_PATH, REFRESH_PATH, AMQP_DETAILS_PATH, CHARGERS_PATH } from "./client";
 export type { EaseeApiClientOptions } from "./client";
 export { EaseeApiError, isEaseeApiError, describeDelay, STATUS_KEY_BY_CODE } from "./errors";
 export type { EaseeErrorCode, EaseeApiErrorOptions } from "./errors";
@@ -7,12 +7,14 @@ export {
   interpretLogin,
   interpretRefresh,
   interpretAmqpDetails,
+  interpretChargers,
+  MAX_CHARGERS,
   normaliseApiUrl,
   parseRetryAfter,
   readEaseeErrorBody,
   EASEE_ERROR_EMAIL_NOT_VERIFIED,
 } from "./responses";
-export type { AmqpDetails, TokenResponse, EaseeErrorBody, HttpAnswer } from "./responses";
+export type { AmqpDetails, ChargerSummary, TokenResponse, EaseeErrorBody, HttpAnswer } from "./responses";
 export { createAxiosTransport, convertTransportError } from "./transport";
 export type { HttpRequest, HttpTransport } from "./transport";
 export { acquireEaseeSession, sessionCount } from "./session";

@@ -345,3 +345,42 @@ export function trimTrailingSlashes(text: string): string {
   while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
   return end === text.length ? text : text.slice(0, end);
 }
+
+/** One charger of the account, as GET /api/chargers lists it (only what the SignalR stream needs). */
+export interface ChargerSummary {
+  /** The serial, e.g. `EH123456`: what SubscribeWithCurrentState takes. */
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** More chargers than any home has; a longer list is cut here rather than subscribing to thousands. */
+export const MAX_CHARGERS = 500;
+/** Easee serials: letters and digits (`EH123456`, `QH…` Equalizers); anything else is not subscribed to. */
+const SERIAL = /^[A-Za-z0-9]{2,32}$/;
+
+/**
+ * GET /api/chargers → the account's chargers. 401 answers `"unauthorized"` so the caller can renew the token once.
+ * Entries without a usable serial are skipped; names longer than 100 characters are cut.
+ */
+export function interpretChargers(answer: HttpAnswer, nowMs: number): ChargerSummary[] | "unauthorized" {
+  const { status } = answer;
+  if (status >= 200 && status < 300) {
+    const data = answer.data;
+    if (!Array.isArray(data)) throw unexpected(answer, "the charger list request");
+    const chargers: ChargerSummary[] = [];
+    const seen = new Set<string>();
+    for (const entry of data.slice(0, MAX_CHARGERS)) {
+      if (!isRecord(entry)) continue;
+      const id = pick(entry, "id", "Id", "serialNumber");
+      if (typeof id !== "string" || !SERIAL.test(id) || seen.has(id)) continue;
+      seen.add(id);
+      const name = pick(entry, "name", "Name");
+      chargers.push(typeof name === "string" && name !== "" ? { id, name: name.slice(0, 100) } : { id });
+    }
+    return chargers;
+  }
+  const common = commonFailure(answer, nowMs);
+  if (common) throw common;
+  if (status === 401) return "unauthorized";
+  throw unexpected(answer, "the charger list request");
+}

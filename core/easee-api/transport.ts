@@ -21,6 +21,9 @@ export interface HttpRequest {
 /** Resolves with any HTTP answer; rejects only with EaseeApiError (`unreachable`, `aborted`, `invalid-url`). */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpAnswer>;
 
+/** Largest answer body read from the API. */
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
 export interface AxiosTransportOptions {
   /** Normalised API URL (no trailing slash). */
   readonly baseUrl: string;
@@ -39,6 +42,7 @@ const NETWORK_REASONS: Readonly<Record<string, string>> = {
   EHOSTUNREACH: "the host is unreachable",
   ENETUNREACH: "the network is unreachable",
   EPIPE: "the connection broke",
+  ERR_BAD_RESPONSE: "its answer was too large or unreadable",
   CERT_HAS_EXPIRED: "its TLS certificate has expired",
   DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate could not be verified",
@@ -84,6 +88,9 @@ export function createAxiosTransport(options: AxiosTransportOptions): HttpTransp
     timeout: options.timeoutMs,
     // Never follow redirects: a redirect would resend the password or token to wherever it points.
     maxRedirects: 0,
+    // Answers are read whole before parsing: bound them (Easee's are a few KiB; the charger list of a large account
+    // stays far below this).
+    maxContentLength: MAX_ANSWER_BYTES,
     validateStatus: () => true,
     headers: {
       Accept: "application/json",

@@ -392,7 +392,8 @@ export class HomeAssistantBridge {
     switch (input.observationId) {
       case CONTROL_OBSERVATIONS.MaxChargerCurrent:
         if (amps !== undefined && amps !== controls.maxCurrent) {
-          configChanged = controls.announced;
+          // The number was announced with the default maximum until now: only a different one changes its config.
+          configChanged = controls.announced && amps !== (controls.maxCurrent ?? DEFAULT_MAX_CURRENT);
           controls.maxCurrent = amps;
         }
         break;

@@ -23,9 +23,12 @@ export interface ObservationMsgEasee {
   timestamp?: string;
   arrivalTime?: string;
   latencyMs?: number;
-  routingKey: string;
+  /** AMQP only: absent for the SignalR stream. */
+  routingKey?: string;
   /** `charger`, `equalizer` (serials `QH…`) or `unknown`: which catalogue table read the observation. */
   device: DeviceKind;
+  /** SignalR only: a value the hub replayed on subscribe (the charger's last known state), absent otherwise. */
+  replay?: true;
 }
 
 export interface ObservationMsg {
@@ -57,8 +60,8 @@ export function plainJson(value: unknown): JsonValue {
 }
 
 export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
-  // Built in the contract's key order (routingKey last, after the optional fields); the cast covers the
-  // moment before routingKey is set.
+  // Built in the contract's key order (routingKey and device last, after the optional fields); the cast covers the
+  // moment before device is set.
   const easee = {
     chargerId: observation.chargerId,
     observationId: observation.observationId,
@@ -73,8 +76,9 @@ export function buildObservationMsg(observation: DecodedObservation, topic: Comp
   if (observation.timestamp !== undefined) easee.timestamp = observation.timestamp;
   if (observation.arrivalTime !== undefined) easee.arrivalTime = observation.arrivalTime;
   if (observation.latencyMs !== undefined && Number.isFinite(observation.latencyMs)) easee.latencyMs = observation.latencyMs;
-  easee.routingKey = observation.routingKey;
+  if (observation.routingKey !== undefined) easee.routingKey = observation.routingKey;
   easee.device = observation.device ?? deviceKindOf(observation.chargerId);
+  if (observation.replay === true) easee.replay = true;
   return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
 }
 

@@ -44,7 +44,9 @@ export class ObservationPipeline {
   accept(observation: DecodedObservation): ObservationMsg | undefined {
     if (!this.chargerFilter.matches(observation.chargerId)) return undefined;
     if (!observation.known && !this.includeUnknown) return undefined;
-    if (this.maxAgeSeconds > 0 && isTooOld(observation.arrivalTime, this.maxAgeSeconds, this.now())) {
+    // A SignalR current-state replay has no ArrivalTime: its device timestamp says how old the value is.
+    const receivedAt = observation.arrivalTime ?? (observation.replay === true ? observation.timestamp : undefined);
+    if (this.maxAgeSeconds > 0 && isTooOld(receivedAt, this.maxAgeSeconds, this.now())) {
       this.droppedOldTotal++;
       this.droppedOldUnreported++;
       return undefined;
@@ -107,7 +109,7 @@ class LastObservation {
   private unit: ObservationUnit | null;
   private category: ObservationCategory | null;
   private label: string | undefined;
-  private routingKey: string;
+  private routingKey: string | undefined;
   /** A number value lives in a number field (written in place); anything else in `other`. */
   private numberValue = 0;
   private isNumber = false;
@@ -175,8 +177,8 @@ class LastObservation {
       unit: this.unit,
       category: this.category,
       value: this.isNumber ? this.numberValue : (this.other as ObservationValue),
-      routingKey: this.routingKey,
     };
+    if (this.routingKey !== undefined) observation.routingKey = this.routingKey;
     if (this.label !== undefined) observation.label = this.label;
     const timestamp = this.timestampText ?? (this.timestampMs === this.timestampMs ? isoFromMs(this.timestampMs) : undefined);
     if (timestamp !== undefined) observation.timestamp = timestamp;

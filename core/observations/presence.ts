@@ -13,10 +13,10 @@
  * While the stream to Easee is down nothing can be heard, so the tracker is paused: nobody is declared offline
  * for our own outage, and after it every device gets the full silence time again.
  *
- * Pure: the clock and the timer come from a Scheduler (core/amqp/scheduler), so tests run it on a fast clock.
+ * Pure: the clock and the timer come from a Scheduler (core/timing/scheduler), so tests run it on a fast clock.
  * One timer at most, set for the earliest deadline: thousands of chargers cost no more than one.
  */
-import type { Scheduler, TimerHandle } from "../amqp/scheduler";
+import type { Scheduler, TimerHandle } from "../timing/scheduler";
 import { deviceKindOf, type DeviceKind } from "../catalogue/devices";
 import { isoFromMs, toEpochMs } from "../decode/time";
 import type { DecodedObservation } from "../types";

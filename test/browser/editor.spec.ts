@@ -207,6 +207,24 @@ describe("editor in a real browser (headless Chromium)", function () {
       await page.fill("#node-config-input-username", PERSONAL.userName);
       await page.fill("#node-config-input-password", PERSONAL.password);
       assert.match(await test(), /^✗ .*integration \(partner\) account/i);
+      // A personal account: the dialog suggests the SignalR stream; one click switches to it (hub URL shown, the
+      // AMQP-only settings hidden), and the test then passes.
+      assert.equal(await page.inputValue("#node-config-input-stream"), "amqp");
+      assert.equal(await page.isVisible("#node-config-input-signalrUrl"), false, "hub URL hidden on AMQP");
+      const useSignalr = page.locator("#easee-config-test-suggest button");
+      assert.equal((await useSignalr.innerText()).trim(), "Use SignalR");
+      assert.match(await page.locator("#easee-config-test-suggest").innerText(), /personal account: use SignalR/);
+      await editor.screenshot("config-dialog-test-personal-suggests-signalr");
+      await useSignalr.click();
+      assert.equal(await page.inputValue("#node-config-input-stream"), "signalr");
+      assert.equal(await page.inputValue("#node-config-input-signalrUrl"), "https://streams.easee.com/hubs/chargers");
+      assert.equal(await page.isVisible("#node-config-input-signalrUrl"), true, "hub URL shown on SignalR");
+      assert.equal(await page.isVisible("#easee-config-tip-signalr"), true);
+      for (const id of ["heartbeat", "prefetch"]) assert.equal(await page.isVisible(`#node-config-input-${id}`), false, `${id} hidden on SignalR`);
+      assert.equal(await page.isVisible("#easee-config-advanced-toggle"), false, "no empty Advanced fold on SignalR");
+      assert.match(await test(), /^✓ OK, personal account: use SignalR/);
+      await editor.screenshot("config-dialog-signalr-ok");
+      await page.selectOption("#node-config-input-stream", "amqp");
 
       await page.fill("#node-config-input-apiUrl", deadApiUrl);
       assert.match(await test(), /^✗ The Easee API did not answer/);

@@ -245,6 +245,7 @@ const SIDEBAR_CONTENT = {
   debug: ".red-ui-debug-content-list",
   help: ".red-ui-sidebar-help-stack",
   config: "#red-ui-sidebar-node-config",
+  info: ".red-ui-sidebar-info",
 } as const;
 
 export class EditorPage {
@@ -414,7 +415,7 @@ export class EditorPage {
         Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0;
       const boxes = (selector: string): { id: string; box: DOMRect }[] =>
         (Array.prototype.slice.call(document.querySelectorAll(selector)) as Element[]).map((g) => ({ id: g.id, box: g.getBoundingClientRect() })).filter((b) => b.box.width > 0);
-      for (const list of [boxes("#red-ui-workspace-chart g.red-ui-flow-node-group"), boxes("#red-ui-workspace-chart g.red-ui-flow-group")]) {
+      for (const list of [boxes("#red-ui-workspace-chart g.red-ui-flow-node-group"), boxes("#red-ui-workspace-chart g.red-ui-flow-group").filter((group) => !group.id.startsWith("group_select"))]) {
         for (let i = 0; i < list.length; i++) {
           for (let j = i + 1; j < list.length; j++) {
             const a = list[i] as { id: string; box: DOMRect };
@@ -524,6 +525,21 @@ export class EditorPage {
       document.querySelectorAll(".red-ui-notification").forEach((n) => (n as HTMLElement & { close?: () => void }).close?.()),
     );
     await this.page.waitForFunction(() => document.querySelectorAll(".red-ui-notification").length === 0);
+  }
+
+  /**
+   * What the Info sidebar shows for a flow, as a user sees it: its tab shown and nothing selected. The flow's
+   * description (markdown, rendered) is the part after the flow's name and id.
+   */
+  async flowDescription(z: string): Promise<string> {
+    const active = await this.red((RED) => RED.workspaces.active(), null);
+    if (active !== z) await this.page.click(`#red-ui-workspace-tabs li#red-ui-tab-${z} a`);
+    await this.page.waitForFunction((flow) => (window as unknown as { RED: EditorRed }).RED.workspaces.active() === flow, z);
+    await this.red((RED) => RED.actions.invoke("core:select-none"), null);
+    await this.showSidebar("info");
+    const panel = this.page.locator(".red-ui-sidebar-info-stack > .red-ui-panel").nth(1);
+    await panel.locator(".red-ui-help").first().waitFor();
+    return (await panel.innerText()).replace(/\s+/g, " ").trim();
   }
 
   /** Import > Examples > node-red-contrib-easee-amqp: opens the dialog there and returns the example names listed. */

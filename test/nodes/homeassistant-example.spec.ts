@@ -1,10 +1,13 @@
 /**
  * examples/"Easee to Home Assistant.json" deploys on the real runtime as a user imports it: every node is created, the
- * home assistant node is wired to mqtt out and fed by observations, the birth message and the remove button.
+ * home assistant node is wired to mqtt out and fed by observations, the birth message and the remove button, and the
+ * control loop is closed: Home Assistant's commands (mqtt in) → home assistant → easee-command → back with answers
+ * and errors. The loop itself runs end to end in test/integration/homeassistant-controls.spec.ts.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
 import homeAssistantNode from "../../nodes/easee-homeassistant";
 import observationsNode from "../../nodes/easee-observations";
@@ -37,15 +40,25 @@ describe("example: Easee to Home Assistant", function () {
     assert.equal(broker.willTopic, "easee/bridge/availability");
 
     const patched = flow.map((node) => (node.type === "mqtt-broker" ? { ...node, closeTopic, willTopic: closeTopic } : node));
-    await loadFlow([configNode, observationsNode, homeAssistantNode, coreMqttNodes(), coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js")], patched);
+    await loadFlow([configNode, observationsNode, homeAssistantNode, commandNode, coreMqttNodes(), coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js")], patched);
 
     for (const node of flow) if (node.type !== "tab") assert.ok(helper.getNode(node.id), `${node.type} ${node.id} created`);
     const wiredTo = (id: string) => flow.filter((node) => Array.isArray(node.wires) && (node.wires as string[][]).flat().includes(id)).map((node) => node.type).sort();
-    assert.deepEqual(wiredTo(ha.id), ["easee-observations", "inject", "mqtt in"]);
+    assert.deepEqual(wiredTo(ha.id), ["catch", "easee-command", "easee-observations", "inject", "mqtt in", "mqtt in"]);
+    // Output 1 to mqtt out, output 2 (command msgs) to easee-command.
     assert.deepEqual(
-      (ha.wires as string[][]).flat().map((id) => flow.find((node) => node.id === id)?.type),
-      ["mqtt out"],
+      (ha.wires as string[][]).map((port) => port.map((id) => flow.find((node) => node.id === id)?.type)),
+      [["mqtt out"], ["easee-command"]],
     );
+    assert.equal(ha.controls, true);
+    const [command] = byType("easee-command");
+    assert.ok(command);
+    // Charger and command come from each msg; both outputs (answers to our commands and to others') come back.
+    assert.deepEqual([command.chargerId, command.command, command.config], ["", "", cfg.id]);
+    assert.deepEqual(command.wires, [[ha.id], [ha.id]]);
+    assert.deepEqual(byType("catch").map((node) => node.scope), [[command.id]]);
+    const topics = byType("mqtt in").map((node) => node.topic).sort();
+    assert.deepEqual(topics, [`${String(ha.prefix)}/status`, `${String(ha.stateTopic)}/+/+/set`].sort());
     const out = flow.find((node) => node.type === "mqtt out");
     assert.equal(out?.qos, "");
     assert.equal(out?.retain, "");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Backoff } from "../../core/amqp/backoff";
-import { ManualScheduler, delay } from "../../core/amqp/scheduler";
+import { Backoff } from "../../core/timing/backoff";
+import { ManualScheduler, delay } from "../../core/timing/scheduler";
 
 describe("Backoff (reconnect delays)", () => {
   it("grows from about 1 s to at most 60 s by default, never below 1 s", () => {

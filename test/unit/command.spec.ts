@@ -11,7 +11,7 @@ import {
   type ConnectionLike,
   type DeliveryLike,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import {
   COMMANDS,
   CommandSendError,

@@ -14,7 +14,7 @@ import {
   type DeliveryLike,
   type ManagerSubscriber,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, type AmqpDetails } from "../../core/easee-api";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../../core/types";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import {
   EaseeApiClient,
   EaseeApiError,

@@ -1,7 +1,7 @@
 /**
  * Issue 12, defects 3, 4, 5 and 6: the connection loop and the REST client under answers and failures that used to
  * stop the stream for good, drain the queue, hammer the broker or the API, or leave a dead connection green.
- * A fake broker and the manual clock (core/amqp/scheduler.ts); the same faults against the real broker and API are in
+ * A fake broker and the manual clock (core/timing/scheduler.ts); the same faults against the real broker and API are in
  * test/integration/hardening.spec.ts.
  */
 import assert from "node:assert/strict";
@@ -15,7 +15,7 @@ import {
   type DeliveryLike,
   type ManagerSubscriber,
 } from "../../core/amqp/connection-manager";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiClient, EaseeApiError, type AmqpDetails, type HttpAnswer, type HttpTransport } from "../../core/easee-api";
 import type { ConnectionState, DecodedDelivery } from "../../core/types";
 

@@ -103,8 +103,11 @@ describe("homeassistant controls: discovery", () => {
     const updated = configAt(observe(target, 47, 16), CONFIGS.number);
     assert.equal(updated.max, 16);
     assert.deepEqual(discoveryProblems(CONFIGS.number, JSON.stringify(updated)), []);
-    // The same maximum again changes nothing.
+    // The same maximum again changes nothing; nor does a first MaxChargerCurrent equal to the default.
     assert.equal(byTopic(observe(target, 47, 16)).has(CONFIGS.number), false);
+    const fresh = bridge();
+    observe(fresh, 120, 1);
+    assert.equal(byTopic(observe(fresh, 47, 32)).has(CONFIGS.number), false);
   });
 
   it("makes enabled and smart charging ON/OFF switches on the IsEnabled and SmartCharging state topics", () => {

@@ -4,7 +4,7 @@
  * honoured and reported.
  */
 import assert from "node:assert/strict";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import {
   PresenceTracker,
   buildPresenceMsg,

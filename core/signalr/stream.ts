@@ -1,0 +1,511 @@
+/**
+ * The SignalR stream: Easee's hub (`https://streams.easee.com/hubs/chargers`) as a source of the same decoded
+ * observations and command responses the AMQP connection manager delivers, for personal (app) accounts.
+ *
+ * One hub connection for all nodes of a config node. Per connection:
+ *   1. the charger list (`GET /api/chargers`, through the REST client: token, 429 Retry-After, backoff);
+ *   2. a WebSocket to the hub (hub-link.ts: skipNegotiation, bearer token from the REST client);
+ *   3. `SubscribeWithCurrentState(serial, true)` once per charger (invoke, so a refusal is seen);
+ *   4. `ProductUpdate` / `ChargerUpdate` / `CommandResponse` decoded once (messages.ts) and handed to every
+ *      subscriber; current-state replays are marked `replay: true` (replay.ts);
+ *   5. every `chargerRefreshMs` the charger list again: a charger added in the Easee app is subscribed without a
+ *      redeploy.
+ * When the connection closes (hub restart, network, token expiry) it reconnects forever with capped, jittered
+ * exponential backoff (Easee asked integrators not to reconnect at fixed short intervals); the backoff starts over
+ * only after a connection stayed up `stableAfterMs`. A 401 on the upgrade renews the token before the next try; a
+ * 429 waits its Retry-After.
+ */
+import { Backoff, type BackoffOptions } from "../amqp/backoff";
+import { delay, realScheduler, type Scheduler } from "../amqp/scheduler";
+import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
+import type { StreamSource, StreamSubscriber } from "../stream-source";
+import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../types";
+import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
+import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
+import { ReplayTracker } from "./replay";
+
+export type SignalrLogLevel = "debug" | "info" | "warn" | "error";
+
+export interface SignalrStreamOptions {
+  /** The hub URL (CONTRACT.md `signalrUrl`). */
+  readonly hubUrl: string;
+  /** A valid access token (the REST client's, refreshed as needed). */
+  readonly getAccessToken: (signal: AbortSignal) => Promise<string>;
+  /** A new access token: the hub refused the current one. */
+  readonly renewAccessToken: (signal: AbortSignal) => Promise<string>;
+  /** The account's chargers (GET /api/chargers). */
+  readonly listChargers: (signal: AbortSignal) => Promise<readonly ChargerSummary[]>;
+  /** The hub connection; default the official client (hub-link.ts). Tests may inject their own. */
+  readonly createLink?: HubLinkFactory;
+  /** Reconnect backoff; default 2 s .. 120 s, doubling, half of each delay random. */
+  readonly backoff?: BackoffOptions;
+  /** Fetch the charger list again this often while connected. Default 15 min. */
+  readonly chargerRefreshMs?: number;
+  /** A connection up this long resets the backoff. Default 60 s. */
+  readonly stableAfterMs?: number;
+  /** Wait after an API error that gave no retry hint. Default 60 s. */
+  readonly apiRetryFallbackMs?: number;
+  /** Hub connection timeouts (hub-link.ts). */
+  readonly serverTimeoutMs?: number;
+  readonly keepAliveMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Replay detection (replay.ts). */
+  readonly replayGraceMs?: number;
+  readonly scheduler?: Scheduler;
+  readonly log?: (level: SignalrLogLevel, message: string) => void;
+  /** Every state change (also with no subscriber listening). */
+  readonly onStateChange?: (state: ConnectionState) => void;
+  /**
+   * Takes every CommandResponse from the hub instead of the subscribers (the REST command sender translates Easee's
+   * ticks to the command node's, then calls `dispatchCommandResponse`).
+   */
+  readonly interceptCommandResponse?: (response: DecodedCommandResponse) => void;
+}
+
+export interface SignalrStreamStats {
+  /** Hub connections established. */
+  readonly connects: number;
+  /** SubscribeWithCurrentState calls that succeeded. */
+  readonly subscriptions: number;
+  readonly observations: number;
+  readonly replays: number;
+  readonly commandResponses: number;
+  readonly decodeErrors: number;
+  readonly subscriberErrors: number;
+  /** Charger list fetches. */
+  readonly chargerLists: number;
+}
+
+const KEY = {
+  connecting: "easee-config.status.connecting",
+  connected: "easee-config.status.connected",
+  disconnected: "easee-config.status.disconnected",
+  hubUnreachable: "easee-config.status.hub-unreachable",
+  hubRefused: "easee-config.status.hub-refused",
+  rateLimited: "easee-config.status.rate-limited",
+  apiError: "easee-config.status.api-error",
+} as const;
+
+export const SIGNALR_IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
+export const SUBSCRIBE_METHOD = "SubscribeWithCurrentState";
+
+class StopSignal extends Error {
+  constructor() {
+    super("stopped");
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class SignalrStream implements StreamSource {
+  private readonly options: SignalrStreamOptions;
+  private readonly scheduler: Scheduler;
+  private readonly backoff: Backoff;
+  private readonly createLink: HubLinkFactory;
+  private readonly log: (level: SignalrLogLevel, message: string) => void;
+  private readonly subscribers = new Map<string, StreamSubscriber>();
+  private readonly replays: ReplayTracker;
+
+  private currentState: ConnectionState = SIGNALR_IDLE_STATE;
+  private controller: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private link: HubLink | undefined;
+  private renewToken = false;
+  private closed = false;
+  private warnedNoChargers = false;
+  private readonly counters = {
+    connects: 0,
+    subscriptions: 0,
+    observations: 0,
+    replays: 0,
+    commandResponses: 0,
+    decodeErrors: 0,
+    subscriberErrors: 0,
+    chargerLists: 0,
+  };
+
+  constructor(options: SignalrStreamOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.hubUrl);
+    } catch {
+      throw new RangeError(`"${String(options.hubUrl).slice(0, 100)}" is not a valid SignalR hub URL`);
+    }
+    if (!/^(https?|wss?):$/.test(url.protocol)) throw new RangeError("The SignalR hub URL must start with https://");
+    if (url.username !== "" || url.password !== "") throw new RangeError("The SignalR hub URL must not contain a user name or password");
+    this.options = options;
+    this.scheduler = options.scheduler ?? realScheduler;
+    this.backoff = new Backoff({ minMs: 2000, maxMs: 120_000, ...options.backoff });
+    this.createLink = options.createLink ?? createHubLink;
+    this.log = options.log ?? (() => undefined);
+    this.replays = new ReplayTracker(options.replayGraceMs !== undefined ? { graceMs: options.replayGraceMs } : {});
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get stats(): SignalrStreamStats {
+    return { ...this.counters };
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  register(subscriber: StreamSubscriber): void {
+    if (this.closed) {
+      this.notify(subscriber, SIGNALR_IDLE_STATE);
+      return;
+    }
+    this.subscribers.set(subscriber.id, subscriber);
+    this.notify(subscriber, this.currentState);
+    if (!this.loop) this.start();
+  }
+
+  async deregister(subscriberOrId: StreamSubscriber | string): Promise<void> {
+    const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
+    const subscriber = this.subscribers.get(id);
+    if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) this.subscribers.delete(id);
+    if (this.subscribers.size === 0) await this.stop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    await this.stop();
+  }
+
+  // --- loop ---------------------------------------------------------------------------------------------------
+
+  private start(): void {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.loop = this.run(controller.signal).catch((error: unknown) => {
+      if (!(error instanceof StopSignal)) this.log("error", `SignalR stream loop ended: ${messageOf(error)}`);
+    });
+  }
+
+  private async stop(): Promise<void> {
+    const controller = this.controller;
+    const loop = this.loop;
+    if (!controller || !loop) return;
+    controller.abort();
+    const link = this.link;
+    this.link = undefined;
+    await Promise.all([link ? this.stopLink(link) : Promise.resolve(), loop]);
+    if (this.controller === controller) {
+      this.controller = undefined;
+      this.loop = undefined;
+      this.backoff.reset();
+      this.setState(SIGNALR_IDLE_STATE);
+      if (!this.closed && this.subscribers.size > 0) this.start();
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      const chargers = await this.fetchChargers(signal);
+      if (chargers === undefined) return;
+      if (chargers.length === 0 && !this.warnedNoChargers) {
+        this.warnedNoChargers = true;
+        this.log("warn", "This Easee account has no chargers yet; connecting anyway, new chargers are picked up later");
+      }
+
+      const link = this.createLink({
+        url: this.options.hubUrl,
+        accessTokenFactory: () => this.token(signal),
+        log: (message) => this.log("debug", message),
+        ...(this.options.serverTimeoutMs !== undefined ? { serverTimeoutMs: this.options.serverTimeoutMs } : {}),
+        ...(this.options.keepAliveMs !== undefined ? { keepAliveMs: this.options.keepAliveMs } : {}),
+        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      });
+      const closed = new Promise<string>((resolve) => {
+        link.onClose((error) => resolve(error ? messageOf(error) : "closed by the hub"));
+      });
+      for (const method of HUB_METHODS) link.on(method, (...args: unknown[]) => this.onHubMessage(method, args));
+
+      try {
+        await this.raceAbort(link.start(), signal);
+      } catch (error) {
+        await this.stopLink(link);
+        if (signal.aborted) return;
+        const waitMs = this.onConnectFailure(error, link.refusal);
+        if (waitMs === undefined) return;
+        await this.wait(waitMs, signal);
+        continue;
+      }
+      if (signal.aborted) {
+        await this.stopLink(link);
+        return;
+      }
+      this.link = link;
+      this.counters.connects += 1;
+      this.replays.clear();
+      const connectedAt = this.scheduler.now();
+      const subscribed = new Set<string>();
+      await this.subscribeAll(link, chargers, subscribed);
+      if (signal.aborted) return;
+      this.setState({
+        phase: "connected",
+        statusKey: KEY.connected,
+        detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
+      });
+      this.log("info", `Connected to the Easee SignalR hub; subscribed to ${[...subscribed].join(", ") || "no charger"}`);
+
+      const reason = await this.hold(link, closed, subscribed, signal);
+      if (this.link === link) this.link = undefined;
+      if (signal.aborted) return;
+      if (this.scheduler.now() - connectedAt >= (this.options.stableAfterMs ?? 60_000)) this.backoff.reset();
+      const delayMs = this.backoff.next();
+      this.setState({
+        phase: "disconnected",
+        statusKey: KEY.disconnected,
+        detail: `The SignalR hub connection closed (${reason}); reconnecting in ${describeDelay(delayMs)}`,
+      });
+      this.log("warn", `SignalR hub connection closed (${reason}); reconnecting in ${delayMs} ms`);
+      await this.wait(delayMs, signal);
+    }
+  }
+
+  /** The charger list, or undefined when the loop must end (stopped, or only a change of settings can help). */
+  private async fetchChargers(signal: AbortSignal): Promise<readonly ChargerSummary[] | undefined> {
+    for (;;) {
+      try {
+        this.counters.chargerLists += 1;
+        return await this.options.listChargers(signal);
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        const apiError = error instanceof EaseeApiError ? error : undefined;
+        const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
+        this.setState({ phase: "error", statusKey: apiError ? apiError.statusKey : KEY.apiError, detail: messageOf(error) });
+        this.log("debug", messageOf(error));
+        if (retryAfterMs === undefined) return undefined;
+        await this.wait(retryAfterMs, signal);
+        if (signal.aborted) return undefined;
+        this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      }
+    }
+  }
+
+  private async token(signal: AbortSignal): Promise<string> {
+    if (this.renewToken) {
+      this.renewToken = false;
+      return this.options.renewAccessToken(signal);
+    }
+    return this.options.getAccessToken(signal);
+  }
+
+  /** Sets the state for a failed connect; returns how long to wait, or undefined to stop trying. */
+  private onConnectFailure(error: unknown, refusal: HubRefusal | undefined): number | undefined {
+    if (error instanceof EaseeApiError) {
+      // From the token factory: login or refresh failed.
+      this.setState({ phase: "error", statusKey: error.statusKey, detail: error.message });
+      this.log("debug", error.message);
+      return error.retryAfterMs;
+    }
+    if (refusal?.status === 401 || refusal?.status === 403) {
+      this.renewToken = true;
+      const delayMs = this.backoff.next();
+      this.setState({
+        phase: "error",
+        statusKey: KEY.hubRefused,
+        detail: `The SignalR hub refused the access token (HTTP ${refusal.status}); renewing it and trying again in ${describeDelay(delayMs)}`,
+      });
+      return delayMs;
+    }
+    if (refusal?.status === 429) {
+      const delayMs = Math.max(parseRetryAfter(refusal.retryAfter, this.scheduler.now()), this.backoff.next());
+      this.setState({
+        phase: "error",
+        statusKey: KEY.rateLimited,
+        detail: `The SignalR hub is limiting connections from this address (HTTP 429); next try in ${describeDelay(delayMs)}`,
+      });
+      return delayMs;
+    }
+    const delayMs = this.backoff.next();
+    const why = refusal ? `HTTP ${refusal.status}` : messageOf(error);
+    this.setState({
+      phase: "error",
+      statusKey: KEY.hubUnreachable,
+      detail: `Cannot connect to the SignalR hub at ${this.hubHost()}: ${why}; next try in ${describeDelay(delayMs)}`,
+    });
+    this.log("debug", `SignalR connect failed: ${why}`);
+    return delayMs;
+  }
+
+  private hubHost(): string {
+    try {
+      return new URL(this.options.hubUrl).host;
+    } catch {
+      return this.options.hubUrl;
+    }
+  }
+
+  private async subscribeAll(link: HubLink, chargers: readonly ChargerSummary[], subscribed: Set<string>): Promise<void> {
+    for (const charger of chargers) {
+      if (subscribed.has(charger.id) || this.link !== link) continue;
+      this.replays.begin(charger.id, this.scheduler.now());
+      try {
+        await link.invoke(SUBSCRIBE_METHOD, charger.id, true);
+        subscribed.add(charger.id);
+        this.counters.subscriptions += 1;
+      } catch (error) {
+        if (this.link === link) this.log("warn", `Easee's hub refused the subscription to charger ${charger.id}: ${messageOf(error)}`);
+      } finally {
+        this.replays.end(charger.id, this.scheduler.now());
+      }
+    }
+  }
+
+  /** Waits until the connection closes (resolves with the reason) or the stream stops; refreshes the chargers. */
+  private async hold(link: HubLink, closed: Promise<string>, subscribed: Set<string>, signal: AbortSignal): Promise<string> {
+    const refreshMs = this.options.chargerRefreshMs ?? 15 * 60_000;
+    // Ends the refresh timer as soon as the connection closes or the stream stops: no timer outlives the connection.
+    const held = new AbortController();
+    const onAbort = (): void => held.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let isClosed = false;
+    let reason = "";
+    void closed.then((text) => {
+      isClosed = true;
+      reason = text;
+      held.abort();
+    });
+    let waitMs = refreshMs;
+    while (!held.signal.aborted) {
+      await this.wait(waitMs, held.signal);
+      if (held.signal.aborted) break;
+      waitMs = refreshMs;
+      let chargers: readonly ChargerSummary[];
+      try {
+        this.counters.chargerLists += 1;
+        chargers = await this.options.listChargers(signal);
+      } catch (error) {
+        // The stream itself is fine; try again at the next refresh, or later if Easee said so (429 Retry-After).
+        if (error instanceof EaseeApiError && error.retryAfterMs !== undefined) waitMs = Math.max(refreshMs, error.retryAfterMs);
+        if (!signal.aborted) this.log("debug", `Could not refresh the charger list: ${messageOf(error)}`);
+        continue;
+      }
+      const before = subscribed.size;
+      await this.subscribeAll(link, chargers, subscribed);
+      if (subscribed.size > before && !isClosed) {
+        this.log("info", `Subscribed to ${subscribed.size - before} new charger(s) on the SignalR hub`);
+        this.setState({
+          phase: "connected",
+          statusKey: KEY.connected,
+          detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
+        });
+      }
+    }
+    signal.removeEventListener("abort", onAbort);
+    return isClosed ? reason : "stopped";
+  }
+
+  private onHubMessage(method: HubMethod, args: readonly unknown[]): void {
+    const receivedAt = this.scheduler.now();
+    // Easee sends one object per call; more arguments are not expected, but each is read the same way.
+    for (const argument of args.length > 0 ? args : [undefined]) {
+      const decoded = decodeHubMessage(method, argument, receivedAt);
+      if (decoded.kind === "observation") {
+        let observation: DecodedObservation = decoded;
+        if (this.replays.isReplay(decoded.chargerId, decoded.timestamp, receivedAt)) {
+          observation = { ...decoded, replay: true };
+          this.counters.replays += 1;
+        }
+        this.counters.observations += 1;
+        for (const subscriber of this.subscribers.values()) {
+          this.deliver(subscriber, () => subscriber.onObservation?.(observation));
+        }
+      } else if (decoded.kind === "commandResponse") {
+        this.counters.commandResponses += 1;
+        if (this.options.interceptCommandResponse) this.options.interceptCommandResponse(decoded);
+        else this.dispatchCommandResponse(decoded);
+      } else {
+        this.counters.decodeErrors += 1;
+        for (const subscriber of this.subscribers.values()) {
+          this.deliver(subscriber, () => subscriber.onDecodeError?.(decoded));
+        }
+      }
+    }
+  }
+
+  /** Hands a command response to every subscriber. */
+  dispatchCommandResponse(response: DecodedCommandResponse): void {
+    for (const subscriber of this.subscribers.values()) {
+      this.deliver(subscriber, () => subscriber.onCommandResponse?.(response));
+    }
+  }
+
+  private deliver(subscriber: StreamSubscriber, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.counters.subscriberErrors += 1;
+      this.log("error", `A subscriber (${subscriber.id}) failed: ${messageOf(error)}`);
+    }
+  }
+
+  private async stopLink(link: HubLink): Promise<void> {
+    let timer: ReturnType<Scheduler["setTimeout"]> | undefined;
+    const guard = new Promise<void>((resolve) => {
+      timer = this.scheduler.setTimeout(resolve, 3000);
+    });
+    await Promise.race([link.stop().catch(() => undefined), guard]);
+    this.scheduler.clearTimeout(timer);
+  }
+
+  private raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        work.catch(() => undefined);
+        reject(new StopSignal());
+        return;
+      }
+      const onAbort = (): void => reject(new StopSignal());
+      signal.addEventListener("abort", onAbort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private async wait(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await delay(this.scheduler, ms, signal, () => new StopSignal());
+    } catch {
+      // stopped: the loop checks the signal
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    const previous = this.currentState;
+    this.currentState = state;
+    if (previous.phase === state.phase && previous.statusKey === state.statusKey && previous.detail === state.detail) return;
+    try {
+      this.options.onStateChange?.(state);
+    } catch (error) {
+      this.log("error", `The state change handler failed: ${messageOf(error)}`);
+    }
+    for (const subscriber of [...this.subscribers.values()]) this.notify(subscriber, state);
+  }
+
+  private notify(subscriber: StreamSubscriber, state: ConnectionState): void {
+    try {
+      subscriber.onConnectionState?.(state);
+    } catch (error) {
+      this.counters.subscriberErrors += 1;
+      this.log("error", `A subscriber (${subscriber.id}) failed on a state change: ${messageOf(error)}`);
+    }
+  }
+}
