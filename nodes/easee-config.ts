@@ -23,14 +23,14 @@ import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSourc
 import type { ConnectionState } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
+import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
+import { QUEUE_SHARED_STATUS_KEY } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
 const DEFAULT_PREFETCH = 200;
 /** The editor shows this instead of a stored password; the admin endpoint then uses the stored one. */
 const PASSWORD_PLACEHOLDER = "__PWRD__";
-/** deregister() and close() must finish within Node-RED's 15 s close timeout. */
-const CLOSE_GUARD_MS = 5000;
 
 interface EaseeConfigDef extends NodeDef {
   apiUrl?: string;
@@ -68,6 +68,7 @@ interface TestTuning {
   signalrBackoffMaxMs?: number;
   chargerRefreshMs?: number;
   signalrStableAfterMs?: number;
+  signalrConnectTimeoutMs?: number;
 }
 
 function readTestTuning(value: unknown): TestTuning {
@@ -181,6 +182,11 @@ const init = (RED: NodeAPI): void => {
   const tuning = readTestTuning((RED.settings as unknown as Record<string, unknown>).easeeAmqpTestTuning);
   /** By node id, while the node runs. "Test connection" uses a stored password only for exactly these. */
   const deployedAccounts = new Map<string, DeployedAccount>();
+  /**
+   * The config nodes consuming right now, by account (API URL + user name): two of them are two consumers on one
+   * operator queue, and RabbitMQ hands each about half of the stream (issue 12). Each entry re-checks its node.
+   */
+  const consumingByAccount = new Map<string, Map<string, { readonly label: string; readonly recheck: () => void }>>();
 
   const t = translator(RED);
 
@@ -209,6 +215,57 @@ const init = (RED: NodeAPI): void => {
     if (!isProblem(settings)) {
       deployed = { apiUrl: settings.apiUrl, userName: settings.userName };
       deployedAccounts.set(node.id, deployed);
+    }
+
+    // --- the same account consumed by two config nodes: warn in the log and the status -----------------------------
+    const accountKey = deployed ? `${deployed.apiUrl}\n${deployed.userName.toLowerCase()}` : "";
+    const self = { label: def.name ? `"${def.name}" (${node.id})` : node.id, recheck: () => recheckShared() };
+    let consuming = false;
+    /** The other config nodes consuming this account's queue (labels); empty when alone. */
+    let sharedWith = "";
+    /** Subscribers as registered → what the manager holds (their states go through `present`). */
+    const wrappers = new Map<DeliverySubscriber, DeliverySubscriber>();
+
+    function setConsuming(on: boolean): void {
+      if (on === consuming || accountKey === "") return;
+      consuming = on;
+      let peers = consumingByAccount.get(accountKey);
+      if (on) {
+        if (!peers) consumingByAccount.set(accountKey, (peers = new Map()));
+        peers.set(node.id, self);
+      } else if (peers?.get(node.id) === self) {
+        peers.delete(node.id);
+        if (peers.size === 0) consumingByAccount.delete(accountKey);
+      }
+      for (const peer of [...(peers?.values() ?? [])]) if (peer !== self) peer.recheck();
+      recheckShared();
+    }
+
+    function recheckShared(): void {
+      const peers = consuming ? consumingByAccount.get(accountKey) : undefined;
+      const others = [...(peers?.entries() ?? [])].filter(([id]) => id !== node.id).map(([, peer]) => peer.label).join(", ");
+      if (others === sharedWith) return;
+      sharedWith = others;
+      if (others !== "") node.warn(t("easee-config.warn.queue-shared", { names: others }));
+      const state = manager?.state;
+      if (state) for (const wrapped of [...wrappers.values()]) wrapped.onConnectionState?.(state);
+    }
+
+    /** The state subscribers see: "queue shared" (yellow) instead of "connected" while another node consumes too. */
+    function present(state: ConnectionState): ConnectionState {
+      if (sharedWith === "" || state.phase !== "connected" || state.statusKey !== "easee-config.status.connected") return state;
+      return { phase: "connected", statusKey: QUEUE_SHARED_STATUS_KEY, detail: t("easee-config.warn.queue-shared", { names: sharedWith }) };
+    }
+
+    /** The subscriber as the manager sees it: the same handlers (so the same need for a consumer), states presented. */
+    function wrap(subscriber: DeliverySubscriber): DeliverySubscriber {
+      return {
+        id: subscriber.id,
+        ...(subscriber.onObservation ? { onObservation: (observation) => subscriber.onObservation?.(observation) } : {}),
+        ...(subscriber.onDecodeError ? { onDecodeError: (error) => subscriber.onDecodeError?.(error) } : {}),
+        ...(subscriber.onCommandResponse ? { onCommandResponse: (response) => subscriber.onCommandResponse?.(response) } : {}),
+        onConnectionState: (state) => subscriber.onConnectionState?.(present(state)),
+      };
     }
 
     if (isProblem(settings)) {
@@ -240,6 +297,7 @@ const init = (RED: NodeAPI): void => {
           decode: decodeDelivery,
           log,
           onStateChange: (state) => {
+            setConsuming(state.phase === "connected");
             // One log line per change of status, not one per retry: the "connecting" between two attempts that
             // fail the same way is not a change.
             if (state.phase === "connecting") return;
@@ -275,6 +333,7 @@ const init = (RED: NodeAPI): void => {
               : {}),
             ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
             ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+            ...(tuning.signalrConnectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.signalrConnectTimeoutMs } : {}),
           });
           restCommands = sender;
           manager = stream;
@@ -294,7 +353,9 @@ const init = (RED: NodeAPI): void => {
 
     node.register = (subscriber: DeliverySubscriber): void => {
       if (manager) {
-        manager.register(subscriber);
+        const wrapped = wrap(subscriber);
+        wrappers.set(subscriber, wrapped);
+        manager.register(wrapped);
         return;
       }
       try {
@@ -306,7 +367,9 @@ const init = (RED: NodeAPI): void => {
 
     node.deregister = async (subscriber: DeliverySubscriber): Promise<void> => {
       if (!manager) return;
-      await withGuard(manager.deregister(subscriber));
+      const wrapped = wrappers.get(subscriber);
+      wrappers.delete(subscriber);
+      await withGuard(manager.deregister(wrapped ?? subscriber.id));
     };
 
     const commands: CommandContext = { pending: new PendingCommands(), guard: new RateGuard(), ticks: new TicksClock() };
@@ -335,7 +398,7 @@ const init = (RED: NodeAPI): void => {
     };
 
     Object.defineProperty(node, "connectionState", {
-      get: (): ConnectionState => (manager ? manager.state : fixedState),
+      get: (): ConnectionState => (manager ? present(manager.state) : fixedState),
       enumerable: true,
     });
 
@@ -348,19 +411,17 @@ const init = (RED: NodeAPI): void => {
         .finally(() => {
           session?.release(removed === true);
           session = undefined;
+          wrappers.clear();
+          setConsuming(false);
           if (deployedAccounts.get(node.id) === deployed) deployedAccounts.delete(node.id);
           done();
         });
     });
   }
 
-  /** Resolves when `work` settles or after CLOSE_GUARD_MS, whichever comes first; leaves no timer. */
+  /** deregister() and close() finish within Node-RED's 15 s close timeout; a failure here is not the caller's. */
   function withGuard(work: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const guard = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GUARD_MS);
-    });
-    return Promise.race([work.catch(() => undefined), guard]).finally(() => clearTimeout(timer));
+    return withCloseGuard(() => work, CONFIG_CLOSE_GUARD_MS);
   }
 
   RED.nodes.registerType<EaseeConfigNodeImpl, EaseeConfigDef, Record<string, never>, EaseeConfigCredentials>("easee-config", EaseeConfig, {

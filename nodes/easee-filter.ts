@@ -31,6 +31,18 @@ interface EaseeFilterDef extends NodeDef {
 /** Served to the edit dialog for suggestions and validation as the user types. */
 const CATALOGUE_PATH = "/easee/catalogue";
 
+/** `msg.easee.timestamp` (device time) as epoch ms; NaN when absent or unreadable. */
+function deviceTimeOf(msg: unknown): number {
+  const easee = (msg as { easee?: { timestamp?: unknown } } | null)?.easee;
+  if (easee === null || typeof easee !== "object") return NaN;
+  return typeof easee.timestamp === "string" && easee.timestamp.length <= 40 ? Date.parse(easee.timestamp) : NaN;
+}
+
+/** `msg.easee.late` (CONTRACT.md): an older value than the one already seen, so never a change. */
+function isLate(msg: unknown): boolean {
+  return (msg as { easee?: { late?: unknown } } | null)?.easee?.late === true;
+}
+
 const init = (RED: NodeAPI): void => {
   const t = translator(RED);
 
@@ -77,7 +89,8 @@ const init = (RED: NodeAPI): void => {
         node.warn(t("easee-filter.warn.noObservationId"));
       }
       if (tracker !== undefined && observationId !== undefined) {
-        if (!tracker.changed(chargerId ?? "", observationId, msg.payload)) {
+        // Device time decides which value is current: a late msg (older than the one remembered) is no change.
+        if (isLate(msg) || !tracker.changed(chargerId ?? "", observationId, msg.payload, deviceTimeOf(msg))) {
           done();
           return;
         }

@@ -38,6 +38,21 @@ export { MAX_NESTING } from "./json";
 /** Bodies larger than this are refused before any parsing. Easee observations are well under 1 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * Charger ids (serials) longer than this are refused: a serial is 8 characters (`EH123456`). A long id would
+ * otherwise be kept in every snapshot cache, change tracker and Home Assistant device (issue 12).
+ */
+export const MAX_CHARGER_ID_CHARS = 64;
+
+function chargerIdTooLong(chargerId: string, routingKey: string, body: unknown): DecodeError | undefined {
+  if (chargerId.length <= MAX_CHARGER_ID_CHARS) return undefined;
+  return fail(
+    `charger id is too long (${chargerId.length} characters; a serial has at most ${MAX_CHARGER_ID_CHARS})`,
+    routingKey,
+    body,
+  );
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Body = Record<string, unknown>;
 
@@ -202,6 +217,8 @@ function decodeCommandResponse(
   if (chargerIdField instanceof CoercionFailure) return fail(chargerIdField.reason, routingKey, raw.body);
   const chargerId = chargerIdField ?? serialFromKey;
   if (chargerId === undefined) return fail("command response has no charger serial", routingKey, raw.body);
+  const tooLong = chargerIdTooLong(chargerId, routingKey, raw.body);
+  if (tooLong !== undefined) return tooLong;
 
   const idValue = idField(first(first(body.Id, body.id), first(body.ID, body.CommandId)), "command id");
   if (idValue instanceof CoercionFailure) return fail(idValue.reason, routingKey, raw.body);
@@ -327,6 +344,9 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
       bytes,
     );
   }
+
+  const tooLong = chargerIdTooLong(chargerId, routingKey, bytes);
+  if (tooLong !== undefined) return tooLong;
 
   const rawValue = first(body.value, body.Value);
   if (rawValue === undefined) return fail("body has no value (Value)", routingKey, bytes);

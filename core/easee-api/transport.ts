@@ -21,8 +21,13 @@ export interface HttpRequest {
 /** Resolves with any HTTP answer; rejects only with EaseeApiError (`unreachable`, `aborted`, `invalid-url`). */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpAnswer>;
 
-/** Largest answer body read from the API. */
+/**
+ * Largest answer body read from the API: anything bigger is not the Easee API, and reading it would only cost
+ * memory (issue 12). Easee's answers are a few KiB; the charger list of a large account stays far below this.
+ */
 export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+/** The same limit under the name the issue 12 tests use. */
+export const MAX_RESPONSE_BYTES = MAX_ANSWER_BYTES;
 
 export interface AxiosTransportOptions {
   /** Normalised API URL (no trailing slash). */
@@ -60,6 +65,13 @@ export function convertTransportError(error: unknown, baseUrl: string): EaseeApi
   }
   if (code === "ERR_INVALID_URL") {
     return new EaseeApiError("invalid-url", "The API URL is not a valid URL. The usual value is https://api.easee.com.");
+  }
+  if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED") {
+    // The only bad response axios reports with validateStatus always true: the answer exceeded maxContentLength.
+    return new EaseeApiError(
+      "unexpected-response",
+      `The API URL answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, not like the Easee API. Check the API URL.`,
+    );
   }
   let host = baseUrl;
   try {

@@ -84,6 +84,8 @@ export interface ObservationInput {
   readonly device?: DeviceKind | string;
   /** When the device was heard, ISO 8601 (the msg's arrivalTime, else its timestamp): feeds the last-seen sensor. */
   readonly seenAt?: string;
+  /** `msg.easee.late`: older than the value already published; Home Assistant keeps the newer one. */
+  readonly late?: boolean;
 }
 
 /** `device` when it names a kind; else the kind the serial names. */
@@ -185,6 +187,9 @@ export class HomeAssistantBridge {
 
   /** Messages for one decoded observation: nothing for unknown ids or observations outside the selection. */
   observe(input: ObservationInput): MqttMessage[] {
+    // A late value (CONTRACT.md) is older than the state already published: publishing it would turn the entity
+    // back in time, so nothing of it is used (not for controls or presence either).
+    if (input.late === true) return [];
     const device = kindOf(input.device, input.chargerId);
     const definition = findObservationById(input.observationId, device);
     if (definition === undefined) return [];
@@ -364,7 +369,9 @@ export class HomeAssistantBridge {
     const control = findControl(parsed.key);
     const command = control?.command ?? "";
     if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command };
-    if (control === undefined || !this.controls.includes(control)) {
+    // Equalizers have no charger controls: a command topic for one was not announced by this node.
+    const equalizer = (charger?.device ?? deviceKindOf(chargerId)) === "equalizer";
+    if (control === undefined || !this.controls.includes(control) || equalizer) {
       return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command };
     }
     const readings = charger?.controls ?? { circuit: [] };

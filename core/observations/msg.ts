@@ -29,6 +29,16 @@ export interface ObservationMsgEasee {
   device: DeviceKind;
   /** SignalR only: a value the hub replayed on subscribe (the charger's last known state), absent otherwise. */
   replay?: true;
+  /** Device time older than the last one seen for this (charger, observation): sent, but not the current value. */
+  late?: true;
+  /** A msg of the `snapshot` input, not a delivery. */
+  snapshot?: true;
+}
+
+/** How a msg relates to the stream: a late delivery, or the answer to a `snapshot` request. */
+export interface ObservationMsgFlags {
+  readonly late?: boolean;
+  readonly snapshot?: boolean;
 }
 
 export interface ObservationMsg {
@@ -59,9 +69,13 @@ export function plainJson(value: unknown): JsonValue {
   }
 }
 
-export function buildObservationMsg(observation: DecodedObservation, topic: CompiledTopic): ObservationMsg {
-  // Built in the contract's key order (routingKey and device last, after the optional fields); the cast covers the
-  // moment before device is set.
+export function buildObservationMsg(
+  observation: DecodedObservation,
+  topic: CompiledTopic,
+  flags?: ObservationMsgFlags,
+): ObservationMsg {
+  // Built in the contract's key order (routingKey and device last, after the optional fields, then the flags); the
+  // cast covers the moment before device is set.
   const easee = {
     chargerId: observation.chargerId,
     observationId: observation.observationId,
@@ -79,6 +93,8 @@ export function buildObservationMsg(observation: DecodedObservation, topic: Comp
   if (observation.routingKey !== undefined) easee.routingKey = observation.routingKey;
   easee.device = observation.device ?? deviceKindOf(observation.chargerId);
   if (observation.replay === true) easee.replay = true;
+  if (flags?.late === true) easee.late = true;
+  if (flags?.snapshot === true) easee.snapshot = true;
   return { topic: topic.render(observation), payload: plainJson(observation.value), easee };
 }
 

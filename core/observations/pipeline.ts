@@ -7,7 +7,7 @@ import type { DataTypeName, DecodedObservation, ObservationCategory, Observation
 import { parseChargerFilter, type ChargerFilter } from "./chargers";
 import { isTooOld } from "./max-age";
 import { buildObservationMsg, type ObservationMsg } from "./msg";
-import { LastValueCache, DEFAULT_SNAPSHOT_CAPACITY } from "./snapshot-cache";
+import { LastValueCache, DEFAULT_SNAPSHOT_CAPACITY, DEFAULT_SNAPSHOT_MAX_BYTES } from "./snapshot-cache";
 import { compileTopicTemplate, type CompiledTopic } from "./topic";
 
 export interface ObservationPipelineOptions {
@@ -17,6 +17,8 @@ export interface ObservationPipelineOptions {
   /** Seconds; 0 keeps everything. Must already be validated (see parseMaxAgeSeconds). */
   readonly maxAgeSeconds?: number;
   readonly snapshotCapacity?: number;
+  /** Estimated bytes the snapshot may hold in all; default 32 MB. */
+  readonly snapshotMaxBytes?: number;
   /** Clock, replaceable in tests. */
   readonly now?: () => number;
 }
@@ -36,7 +38,10 @@ export class ObservationPipeline {
     this.chargerFilter = parseChargerFilter(options.chargers);
     this.includeUnknown = options.includeUnknown !== false;
     this.maxAgeSeconds = options.maxAgeSeconds ?? 0;
-    this.cache = new LastValueCache(options.snapshotCapacity ?? DEFAULT_SNAPSHOT_CAPACITY);
+    this.cache = new LastValueCache<LastObservation>(options.snapshotCapacity ?? DEFAULT_SNAPSHOT_CAPACITY, {
+      maxBytes: options.snapshotMaxBytes ?? DEFAULT_SNAPSHOT_MAX_BYTES,
+      sizeOf: (last) => last.approxBytes,
+    });
     this.now = options.now ?? Date.now;
   }
 
@@ -53,16 +58,19 @@ export class ObservationPipeline {
     }
     const last = this.cache.get(observation.chargerId, observation.observationId);
     if (last === undefined) this.cache.set(observation.chargerId, observation.observationId, new LastObservation(observation));
-    else {
+    else if (last.isNewerThan(observation)) {
+      // Device time rules (CONTRACT.md): an older value is still sent, flagged, but the snapshot keeps the newer.
+      return buildObservationMsg(observation, this.topic, LATE);
+    } else {
       last.update(observation);
       this.cache.set(observation.chargerId, observation.observationId, last);
     }
     return buildObservationMsg(observation, this.topic);
   }
 
-  /** Fresh msgs for the last value of every (charger, observation) passed since deploy. */
+  /** Fresh msgs for the last value of every (charger, observation) passed since deploy, flagged `snapshot`. */
   snapshot(): ObservationMsg[] {
-    return this.cache.values().map((last) => buildObservationMsg(last.toObservation(), this.topic));
+    return this.cache.values().map((last) => buildObservationMsg(last.toObservation(), this.topic, SNAPSHOT));
   }
 
   get snapshotSize(): number {
@@ -80,6 +88,31 @@ export class ObservationPipeline {
     this.droppedOldUnreported = 0;
     return count;
   }
+}
+
+const LATE = { late: true } as const;
+const SNAPSHOT = { snapshot: true } as const;
+
+/** Device time (epoch ms) of an observation, NaN when it has none. */
+function deviceTimeMs(observation: DecodedObservation): number {
+  const timestamp = observation.timestamp;
+  return timestamp === undefined ? NaN : parseIsoMs(timestamp);
+}
+
+/** Bookkeeping bytes of one cached pair beside its value (object, numbers, shared strings). */
+const ENTRY_OVERHEAD_BYTES = 200;
+
+/** Estimated bytes of a value held in the cache (strings are UTF-16: 2 bytes a character). */
+function valueBytes(value: ObservationValue | undefined): number {
+  if (typeof value === "string") return value.length * 2;
+  if (value !== null && typeof value === "object") {
+    try {
+      return (JSON.stringify(value)?.length ?? 0) * 2;
+    } catch {
+      return 0;
+    }
+  }
+  return 8;
 }
 
 /**
@@ -133,6 +166,19 @@ class LastObservation {
     this.category = observation.category;
     this.routingKey = observation.routingKey;
     this.update(observation);
+  }
+
+  /** Estimated bytes held for this pair (for the snapshot's byte budget). */
+  get approxBytes(): number {
+    return ENTRY_OVERHEAD_BYTES + (this.isNumber ? 8 : valueBytes(this.other));
+  }
+
+  /** True when this pair's device time is later than `observation`'s (which is then late). Unknown times: false. */
+  isNewerThan(observation: DecodedObservation): boolean {
+    const held = this.timestampMs === this.timestampMs ? this.timestampMs : this.timestampText === undefined ? NaN : parseIsoMs(this.timestampText);
+    if (held !== held) return false;
+    const incoming = deviceTimeMs(observation);
+    return incoming === incoming && incoming < held;
   }
 
   update(observation: DecodedObservation): void {

@@ -172,7 +172,12 @@ export class PresenceTracker {
           ? toEpochMs(observation.arrivalTime)
           : NaN;
     // The earlier of arrival and receipt: a backlog delivered late proves only that the device spoke back then.
-    const heardMs = arrivalMs === arrivalMs && arrivalMs < receivedAtMs ? arrivalMs : receivedAtMs;
+    let heardMs = arrivalMs === arrivalMs && arrivalMs < receivedAtMs ? arrivalMs : receivedAtMs;
+    // A SignalR current-state replay (no ArrivalTime) is history too: the device spoke when its timestamp says.
+    if (observation.replay === true && observation.timestamp !== undefined) {
+      const spokeMs = toEpochMs(observation.timestamp);
+      if (spokeMs === spokeMs && spokeMs < heardMs) heardMs = spokeMs;
+    }
     const isNewest = !(heardMs < record.heardMs);
     if (isNewest) {
       record.heardMs = heardMs;

@@ -10,11 +10,24 @@
  */
 
 export const DEFAULT_SNAPSHOT_CAPACITY = 20_000;
+/**
+ * Memory the cached values may take in all (estimated). Entry counts alone did not bound it: 20,000 String values
+ * of 256 KB each (the body limit) are 10 GB (issue 12).
+ */
+export const DEFAULT_SNAPSHOT_MAX_BYTES = 32 * 1024 * 1024;
+
+export interface LastValueCacheOptions<T> {
+  /** Estimated bytes of all values together; past it the pairs updated longest ago are forgotten. */
+  readonly maxBytes?: number;
+  /** Estimated bytes of one value (default: every value counts 0, so only the entry count bounds the cache). */
+  readonly sizeOf?: (value: T) => number;
+}
 
 interface Entry<T> {
   readonly chargerId: string;
   readonly observationId: number;
   value: T;
+  bytes: number;
   /** Updated earlier (towards the head, the next to forget) / later. */
   older: Entry<T> | undefined;
   newer: Entry<T> | undefined;
@@ -27,13 +40,26 @@ export class LastValueCache<T> {
   /** Updated last. */
   private tail: Entry<T> | undefined;
   private count = 0;
+  private totalBytes = 0;
+  readonly maxBytes: number;
+  private readonly sizeOf: ((value: T) => number) | undefined;
 
-  constructor(readonly capacity: number = DEFAULT_SNAPSHOT_CAPACITY) {
+  constructor(
+    readonly capacity: number = DEFAULT_SNAPSHOT_CAPACITY,
+    options: LastValueCacheOptions<T> = {},
+  ) {
     if (!(capacity >= 1)) throw new RangeError("capacity must be at least 1");
+    this.maxBytes = options.maxBytes ?? DEFAULT_SNAPSHOT_MAX_BYTES;
+    this.sizeOf = options.sizeOf;
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** Estimated bytes of all values held. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   set(chargerId: string, observationId: number, value: T): void {
@@ -42,19 +68,29 @@ export class LastValueCache<T> {
       perCharger = new Map();
       this.byCharger.set(chargerId, perCharger);
     }
+    const bytes = this.sizeOf === undefined ? 0 : this.sizeOf(value);
     const entry = perCharger.get(observationId);
     if (entry !== undefined) {
       entry.value = value;
+      this.totalBytes += bytes - entry.bytes;
+      entry.bytes = bytes;
       this.moveToTail(entry);
+      this.trim();
       return;
     }
-    const added: Entry<T> = { chargerId, observationId, value, older: this.tail, newer: undefined };
+    const added: Entry<T> = { chargerId, observationId, value, bytes, older: this.tail, newer: undefined };
     if (this.tail !== undefined) this.tail.newer = added;
     else this.head = added;
     this.tail = added;
     perCharger.set(observationId, added);
     this.count++;
-    if (this.count > this.capacity) this.forgetOldest();
+    this.totalBytes += bytes;
+    this.trim();
+  }
+
+  /** Forgets the pairs updated longest ago while over the entry cap or the byte budget; the newest always stays. */
+  private trim(): void {
+    while (this.count > 1 && (this.count > this.capacity || this.totalBytes > this.maxBytes)) this.forgetOldest();
   }
 
   get(chargerId: string, observationId: number): T | undefined {
@@ -77,6 +113,7 @@ export class LastValueCache<T> {
     this.head = undefined;
     this.tail = undefined;
     this.count = 0;
+    this.totalBytes = 0;
   }
 
   private moveToTail(entry: Entry<T>): void {
@@ -103,5 +140,6 @@ export class LastValueCache<T> {
     perCharger?.delete(oldest.observationId);
     if (perCharger !== undefined && perCharger.size === 0) this.byCharger.delete(oldest.chargerId);
     this.count--;
+    this.totalBytes -= oldest.bytes;
   }
 }

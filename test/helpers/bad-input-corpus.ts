@@ -3,12 +3,15 @@
  * must refuse (and the nodes must report once and acknowledge), never something it may accept.
  *
  * Deterministic (seeded), so a failure names an entry that can be regenerated. Each entry's routing key starts
- * with `BAD<index>` as its first word, so whatever reports it (a Catch msg's `msg.easee.routingKey`) says which
+ * with `EBAD<index>` as its first word (a charger-like serial: `E` and a letter, so the charger catalogue types the
+ * values, as for a real charger; a serial the decoder cannot place gets no catalogue at all), so whatever reports it (a Catch msg's `msg.easee.routingKey`) says which
  * entry it was; the second word is `O` or `CR`, so the entry reaches a queue bound with `*.O.#` and `*.CR.#`.
  *
  * Categories: invalid JSON, NaN and Infinity, wrong field types, missing fields, top-level values that are not an
  * object, empty bodies, bodies of 1 MB, binary, unknown routing keys, deep nesting, `__proto__` / `constructor` /
- * `prototype` keys, control characters, and broken bodies with nonsense headers.
+ * `prototype` keys, control characters, broken bodies with nonsense headers, and (issue 12) hostile text: numbers
+ * of thousands of digits ending in a non-digit (a backtracking regex took seconds on them) and charger ids longer
+ * than any serial.
  *
  * `validOddDeliveries` adds the other side: deliveries that look hostile but are valid (a String observation
  * whose JSON text carries `__proto__` and `constructor` keys), which must arrive, unharmed and harmless.
@@ -28,6 +31,7 @@ export const BAD_CATEGORIES = [
   "proto-keys",
   "control-characters",
   "bad-headers",
+  "hostile-text",
 ] as const;
 
 export type BadCategory = (typeof BAD_CATEGORIES)[number];
@@ -61,10 +65,10 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** The corpus index encoded in a routing key (`BAD<index>.…`), or undefined. */
+/** The corpus index encoded in a routing key (`EBAD<index>.…`), or undefined. */
 export function corpusIndexOf(routingKey: unknown): number | undefined {
   if (typeof routingKey !== "string") return undefined;
-  const match = /^BAD(\d+)\./.exec(routingKey);
+  const match = /^EBAD(\d+)\./.exec(routingKey);
   return match ? Number(match[1]) : undefined;
 }
 
@@ -267,6 +271,20 @@ const GENERATORS: Record<Exclude<BadCategory, "one-megabyte">, Generator> = {
     ]) as Record<string, unknown>;
     return { suffix: O, body: pick(random, [`{"Value": "seven"}`, `{"Value": }`, `[]`]), headers };
   },
+  "hostile-text": (random) => {
+    const length = 2000 + Math.floor(random() * 4000);
+    const digits = "1".repeat(length);
+    const body = pick(random, [
+      `{"dataType": 3, "Value": "${digits}x"}`,
+      `{"DataType": "Double", "Value": "${digits}e"}`,
+      `{"dataType": 4, "Value": ".${digits}x"}`,
+      `{"dataType": 2, "Value": "${digits}"}`,
+      `{"dataType": 5, "Value": "${digits}x,${digits}x"}`,
+      `{"mid": "${"E".repeat(length)}", "id": 120, "value": "7.2"}`,
+      `{"ChargerId": "EH${"1".repeat(70)}", "Value": 7.2}`,
+    ]);
+    return { suffix: O, body };
+  },
 };
 
 function megabyteBody(random: () => number, variant: number): Buffer {
@@ -296,7 +314,7 @@ export function generateBadInputCorpus(options: CorpusOptions = {}): CorpusDeliv
   const regular = BAD_CATEGORIES.filter((category): category is Exclude<BadCategory, "one-megabyte"> => category !== "one-megabyte");
   const out: CorpusDelivery[] = [];
   for (let index = 0; index < size; index += 1) {
-    const serial = `BAD${index}`;
+    const serial = `EBAD${index}`;
     if (index < megabytes) {
       out.push({ index, category: "one-megabyte", routingKey: `${serial}${O}`, body: megabyteBody(random, index) });
       continue;
@@ -390,4 +408,17 @@ export const HOSTILE_TEXT_SHAPES = {
       "a".repeat(size) + "!",
     ];
   },
+};
+
+/**
+ * Hostile sizes found in the issue 12 review (defect 7): values and ids that are each within the body limit, but
+ * that pile up in memory (the snapshot cache and change tracker counted entries, not bytes) or are longer than
+ * any charger serial.
+ */
+export const HOSTILE_SIZE_SHAPES = {
+  /** `count` distinct chargers, each with a String value of `size` characters. */
+  values: (size: number, count: number): { chargerId: string; value: string }[] =>
+    Array.from({ length: count }, (_, i) => ({ chargerId: `EH${String(i).padStart(6, "0")}`, value: `${i}`.padEnd(size, "v") })),
+  /** Charger ids longer than any serial (a serial is 8 characters). */
+  chargerIds: (): string[] => ["E".repeat(65), "E".repeat(10_000), "E".repeat(200_000)],
 };

@@ -24,6 +24,8 @@ import { coreNodeModule, loadFlow, setTestTuning, type FlowNode } from "../helpe
 import { helper, startServer, stopServer } from "../helpers/node-red";
 import { ADMIN_AMQP_URL, openPublisher, queueInfo, uniqueName } from "../helpers/rabbit";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { createAxiosTransport, MAX_RESPONSE_BYTES } from "../../core/easee-api/transport";
+import { EaseeApiError } from "../../core/easee-api";
 
 const BROKER = { host: new URL(ADMIN_AMQP_URL).hostname, port: Number(new URL(ADMIN_AMQP_URL).port || 5672) };
 
@@ -253,6 +255,64 @@ describe("hardening against real parts (issue 12, integration)", function () {
       } finally {
         await manager.close();
       }
+    });
+  });
+
+  describe("defect 7: hostile sizes and a split stream", () => {
+    it("an Easee API answer of 3 MB is refused after 2 MB, in plain words", async () => {
+      const big = JSON.stringify({ accessToken: "x".repeat(3 * 1024 * 1024), expiresIn: 3600 });
+      const server = http.createServer((_request, response) => {
+        response.writeHead(200, { "Content-Type": "application/json" });
+        response.end(big);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+      try {
+        const transport = createAxiosTransport({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 5000 });
+        // Before the fix: the whole answer was read and parsed, however large.
+        await assert.rejects(transport({ method: "POST", path: "/api/accounts/login", body: {} }), (error: unknown) => {
+          assert.ok(error instanceof EaseeApiError);
+          assert.equal(error.code, "unexpected-response");
+          assert.match(error.message, new RegExp(`more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB`));
+          return true;
+        });
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it("two easee-config nodes on one account: both warn in the log and show 'queue shared'; one left, it is 'connected'", async () => {
+      const otherId = uniqueName("cfg-other");
+      await loadFlow(configNode, [configFlowNode({ name: "first" }), { ...configFlowNode({ name: "second" }), id: otherId }], {
+        ...credentials(),
+        [otherId]: { username: "integration@example.com", password },
+      });
+      const first = helper.getNode(cfgId) as unknown as EaseeConfigNode;
+      const second = helper.getNode(otherId) as unknown as EaseeConfigNode;
+      const seen = { first: [] as ConnectionState[], second: [] as ConnectionState[], firstCount: 0, secondCount: 0 };
+      const a = { id: "obs-a", onObservation: () => (seen.firstCount += 1), onConnectionState: (state: ConnectionState) => seen.first.push(state) };
+      const b = { id: "obs-b", onObservation: () => (seen.secondCount += 1), onConnectionState: (state: ConnectionState) => seen.second.push(state) };
+      first.register(a);
+      second.register(b);
+      await eventually("both consuming", async () => (await queueInfo(api.queueName)).consumerCount === 2);
+      // Before the fix: both said "connected", nothing was logged, and each got part of the stream.
+      await eventually("both warned", () =>
+        first.connectionState.statusKey === "easee-config.status.queue-shared" && second.connectionState.statusKey === "easee-config.status.queue-shared",
+      );
+      assert.equal(seen.first.at(-1)?.statusKey, "easee-config.status.queue-shared");
+      assert.equal(seen.second.at(-1)?.statusKey, "easee-config.status.queue-shared");
+      assert.match(seen.first.at(-1)?.detail ?? "", /second/);
+      const warnings = (helper.getNode(cfgId) as unknown as { warn: { args: unknown[][] } }).warn.args.map((args) => String(args[0]));
+      assert.ok(warnings.some((text) => /consumes the queue of the same Easee account/.test(text) || /queue-shared/.test(text)), warnings.join("\n"));
+
+      const publisher = await openPublisher();
+      for (let i = 0; i < 100; i += 1) publisher.publish(api.exchangeName, "EH123456.O.120", JSON.stringify({ Timestamp: new Date().toISOString(), Value: i }));
+      await publisher.close();
+      await eventually("100 delivered in all", () => seen.firstCount + seen.secondCount === 100);
+      console.log(`      two config nodes, one account: ${seen.firstCount} + ${seen.secondCount} of 100 deliveries`);
+
+      await second.deregister(b);
+      await eventually("the first alone again", () => first.connectionState.statusKey === "easee-config.status.connected");
+      assert.equal(seen.first.at(-1)?.statusKey, "easee-config.status.connected");
     });
   });
 });

@@ -25,6 +25,7 @@ import { promisify } from "node:util";
 import configNode from "../../nodes/easee-config";
 import observationsNode from "../../nodes/easee-observations";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
+import { HUB_PATH, attachSignalrHub } from "../../simulator/signalr-hub";
 import { callText, calls, loadFlow, nextCall, setTestTuning } from "../helpers/flows";
 import { RuntimeCapture } from "../helpers/log-capture";
 import { startServer, stopServer } from "../helpers/node-red";
@@ -218,7 +219,14 @@ describe("secrets and security (integration)", function () {
         editorTheme: { tours: false, projects: { enabled: false } },
         telemetry: { enabled: false },
         // Shorter reconnects for the test (nodes/easee-config.ts reads it from the settings; not a user setting).
-        easeeAmqpTestTuning: { amqpBackoffMinMs: 200, amqpBackoffMaxMs: 1000, apiBackoffMinMs: 200, apiBackoffMaxMs: 1000 },
+        easeeAmqpTestTuning: {
+          amqpBackoffMinMs: 200,
+          amqpBackoffMaxMs: 1000,
+          apiBackoffMinMs: 200,
+          apiBackoffMaxMs: 1000,
+          signalrBackoffMinMs: 200,
+          signalrBackoffMaxMs: 1000,
+        },
       });
       const redJs = path.join(path.dirname(require.resolve(`${RUNTIME}/package.json`)), "red.js");
       nodeRed = new NodeRedProcess(
@@ -379,6 +387,76 @@ describe("secrets and security (integration)", function () {
         [],
         `secrets found; first place: ${leaks.length ? (log.includes(leaks[0] as string) ? log.slice(Math.max(0, log.indexOf(leaks[0] as string) - 300), log.indexOf(leaks[0] as string)) : answers.find((answer) => answer.includes(leaks[0] as string))?.slice(0, 300)) : ""}`,
       );
+    });
+
+    it("SignalR stream: through hub restarts, a refused token, a 429 and expired tokens, nothing secret in the log (trace), in msgs or in any answer", async function () {
+      this.timeout(90_000);
+      const hub = attachSignalrHub(api);
+      const serial = "EH777001";
+      api.setChargers([serial]);
+      const personalPassword = `Pers0nal-${randomBytes(9).toString("base64url")}`;
+      secrets.add(personalPassword);
+      api.addUser("personal@example.com", { password: personalPassword, kind: "personal" });
+      const cfg2 = `${cfgId}sr`;
+      const current = JSON.parse((await request("GET", "/flows", { token: adminToken })).text) as Record<string, unknown>[];
+      const flows = [
+        ...current,
+        {
+          id: cfg2,
+          type: "easee-config",
+          name: "personal",
+          apiUrl: api.url,
+          stream: "signalr",
+          signalrUrl: `${api.url}${HUB_PATH}`,
+          credentials: { username: "personal@example.com", password: personalPassword },
+        },
+        { id: "obs2", type: "easee-observations", z: "tab1", name: "", config: cfg2, topic: "", chargers: "", includeUnknown: true, maxAgeSeconds: 0, x: 100, y: 200, wires: [["debug2"]] },
+        { id: "debug2", type: "debug", z: "tab1", name: "signalr", active: true, tosidebar: true, console: true, tostatus: false, complete: "true", targetType: "full", x: 300, y: 200, wires: [] },
+      ];
+      let mark = nodeRed.output.length;
+      const deployed = await request("POST", "/flows", { token: adminToken, json: flows, headers: { "Node-RED-Deployment-Type": "full" } });
+      assert.ok(deployed.status === 204 || deployed.status === 200, `deploy: ${deployed.status} ${deployed.text}`);
+      const connected = /Connected to the Easee SignalR hub; subscribed to EH777001/;
+      await nodeRed.waitFor(connected, mark, 30_000);
+      let value = 2000;
+      const observe = async (what: string): Promise<void> => {
+        value += 1;
+        const from = nodeRed.output.length;
+        hub.publish(serial, [{ observationId: 120, value, timestampMs: Date.now() }]);
+        await nodeRed.waitFor(new RegExp(`payload"?: ?${value}\\b`), from, 20_000).catch((error: Error) => {
+          throw new Error(`${what}: ${error.message}`);
+        });
+      };
+      await observe("first SignalR msg");
+
+      const fault = async (what: string, before: () => void): Promise<void> => {
+        before();
+        mark = nodeRed.output.length;
+        hub.dropAll();
+        await nodeRed.waitFor(connected, mark, 30_000);
+        await observe(what);
+      };
+      await fault("after a hub restart", () => undefined);
+      await fault("after the hub refused the token (401)", () => hub.refuseUpgrades(401, 1));
+      await fault("after a 429 on the charger list", () => api.setFault({ kind: "rate-limit", endpoint: "chargers", times: 1, retryAfterSeconds: 1 }));
+      await fault("after every token expired and the refresh was refused", () => {
+        api.expireAccessTokens();
+        api.revokeRefreshTokens();
+      });
+
+      const tested = await request("POST", "/easee-config/test", {
+        token: adminToken,
+        json: { apiUrl: api.url, username: "personal@example.com", password: personalPassword, stream: "signalr" },
+      });
+      assert.equal((JSON.parse(tested.text) as { code: string }).code, "personal-account", tested.text);
+
+      for (const secret of api.issuedSecrets()) secrets.add(secret);
+      const checked = [...secrets].filter((secret) => secret.length >= 6);
+      const log = nodeRed.output;
+      const leaks = checked.filter((secret) => log.includes(secret) || answers.some((answer) => answer.includes(secret)));
+      console.log(`      SignalR: checked ${checked.length} secrets against ${log.split("\n").length} log lines (trace) and ${answers.length} admin API answers`);
+      assert.ok(/SignalR client: /.test(log), "the SignalR client's own lines are in the log (debug)");
+      assert.deepEqual(leaks.map((secret) => `${secret.slice(0, 4)}…`), [], "no secret in the log or an answer");
     });
   });
 

@@ -161,8 +161,11 @@ describe("homeassistant controls: discovery", () => {
   });
 
   it("gives an Equalizer no charger controls", () => {
-    const messages = observe(bridge(ALL_CONTROLS), 120, 1, { chargerId: "QH123456", device: "equalizer" });
+    const target = bridge(ALL_CONTROLS);
+    const messages = observe(target, 120, 1, { chargerId: "QH123456", device: "equalizer" });
     assert.equal(messages.some((message) => /\/(number|switch|button|select)\//.test(message.topic)), false);
+    const command = target.command("easee/QH123456/enabled/set", "ON");
+    assert.deepEqual(command && !command.ok ? command.problem : undefined, { code: "unknownControl", control: "enabled" });
   });
 
   it("counts the controls as entities and clears them all on remove, also when controls are now off", () => {

@@ -127,6 +127,25 @@ describe("presence: silence and return", () => {
   });
 });
 
+describe("presence: SignalR current-state replays", () => {
+  it("a replayed value is as old as its device time: an hour-old replay is no sign of life, a fresh one is", async () => {
+    const { scheduler, changes, tracker } = setup();
+    tracker.resume();
+    await scheduler.advance(MINUTE);
+    const now = START + MINUTE;
+    const signalr = { routingKey: undefined, replay: true } as const;
+    tracker.heard(obs("EH000001", { ...signalr, timestamp: new Date(now - 60 * MINUTE).toISOString() }));
+    assert.equal(tracker.stateOf("EH000001"), "unknown", "the hub's replay says nothing about now");
+    tracker.heard(obs("EH000001", { ...signalr, timestamp: new Date(now - 2 * MINUTE).toISOString() }));
+    assert.equal(tracker.stateOf("EH000001"), "online");
+    // The silence counts from when the device spoke (but not from before the tracker started: START + 20 min).
+    await scheduler.advance(19 * MINUTE - 1);
+    assert.equal(changes.length, 0);
+    await scheduler.advance(1);
+    assert.equal(changes[0]?.state, "offline");
+  });
+});
+
 describe("presence: restart and our own outages", () => {
   it("after a restart nothing is reported until a charger speaks or the silence time has passed", async () => {
     const { scheduler, changes, tracker } = setup({ expected: ["EH000001", "EH000002"] });
