@@ -25,6 +25,7 @@ import {
 import type { ConnectionState, DecodedCommandResponse } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator } from "./shared/i18n";
+import { joinConfig, leaveConfig } from "./shared/lifecycle";
 import { connectionStatus } from "./shared/status";
 
 interface EaseeCommandDef extends NodeDef {
@@ -37,8 +38,6 @@ interface EaseeCommandDef extends NodeDef {
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const MAX_TIMEOUT_SECONDS = 3600;
-/** deregister() promises to finish within a few seconds; this guard keeps close() inside Node-RED's 15 s. */
-const CLOSE_GUARD_MS = 10_000;
 
 /** What the last command of this node came to, for the status. */
 type Outcome = "accepted" | "refused" | "timeout" | "failed" | "coalesced";
@@ -189,11 +188,7 @@ const init = (RED: NodeAPI): void => {
       node.error(t("easee-command.errors.cannotSend"));
     } else {
       render();
-      try {
-        config.register(subscriber);
-      } catch (err) {
-        node.error(t("easee-command.errors.registerFailed", { reason: err instanceof Error ? err.message : String(err) }));
-      }
+      joinConfig(config, subscriber, (reason) => node.error(t("easee-command.errors.registerFailed", { reason })));
     }
 
     node.on("input", (msg: NodeMessageInFlow, send, done) => {
@@ -322,17 +317,7 @@ const init = (RED: NodeAPI): void => {
       }
       // Belt and braces: every timer of this node's commands is gone, whatever happened above.
       config.commands.pending.cancelOwner(node.id);
-      let guard: NodeJS.Timeout | undefined;
-      const leave = Promise.resolve()
-        .then(() => config.deregister(subscriber))
-        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
-      const timeout = new Promise<void>((resolve) => {
-        guard = setTimeout(resolve, CLOSE_GUARD_MS);
-      });
-      void Promise.race([leave, timeout]).finally(() => {
-        if (guard !== undefined) clearTimeout(guard);
-        done();
-      });
+      leaveConfig(config, subscriber, done, (message) => node.warn(message));
     });
   }
 

@@ -23,6 +23,7 @@ import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSourc
 import type { ConnectionState } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
+import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
 import { QUEUE_SHARED_STATUS_KEY } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
@@ -30,8 +31,6 @@ const DEFAULT_HEARTBEAT = 30;
 const DEFAULT_PREFETCH = 200;
 /** The editor shows this instead of a stored password; the admin endpoint then uses the stored one. */
 const PASSWORD_PLACEHOLDER = "__PWRD__";
-/** deregister() and close() must finish within Node-RED's 15 s close timeout. */
-const CLOSE_GUARD_MS = 5000;
 
 interface EaseeConfigDef extends NodeDef {
   apiUrl?: string;
@@ -69,6 +68,7 @@ interface TestTuning {
   signalrBackoffMaxMs?: number;
   chargerRefreshMs?: number;
   signalrStableAfterMs?: number;
+  signalrConnectTimeoutMs?: number;
 }
 
 function readTestTuning(value: unknown): TestTuning {
@@ -335,6 +335,7 @@ const init = (RED: NodeAPI): void => {
               : {}),
             ...(tuning.chargerRefreshMs !== undefined ? { chargerRefreshMs: tuning.chargerRefreshMs } : {}),
             ...(tuning.signalrStableAfterMs !== undefined ? { stableAfterMs: tuning.signalrStableAfterMs } : {}),
+            ...(tuning.signalrConnectTimeoutMs !== undefined ? { connectTimeoutMs: tuning.signalrConnectTimeoutMs } : {}),
           });
           restCommands = sender;
           manager = stream;
@@ -420,13 +421,9 @@ const init = (RED: NodeAPI): void => {
     });
   }
 
-  /** Resolves when `work` settles or after CLOSE_GUARD_MS, whichever comes first; leaves no timer. */
+  /** deregister() and close() finish within Node-RED's 15 s close timeout; a failure here is not the caller's. */
   function withGuard(work: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const guard = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GUARD_MS);
-    });
-    return Promise.race([work.catch(() => undefined), guard]).finally(() => clearTimeout(timer));
+    return withCloseGuard(() => work, CONFIG_CLOSE_GUARD_MS);
   }
 
   RED.nodes.registerType<EaseeConfigNodeImpl, EaseeConfigDef, Record<string, never>, EaseeConfigCredentials>("easee-config", EaseeConfig, {

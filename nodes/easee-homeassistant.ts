@@ -13,6 +13,7 @@ import {
   HomeAssistantBridge,
   cleanBase,
   createSelection,
+  parseCommandTopic,
   readCommandAnswer,
   type CommandProblem,
   type CommandRequest,
@@ -24,6 +25,7 @@ import { flag } from "../core/routing/rules";
 import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator, type Translate } from "./shared/i18n";
+import { joinConfig, leaveConfig } from "./shared/lifecycle";
 import { IDLE_STATUS_KEY } from "./shared/status";
 
 interface EaseeHomeAssistantDef extends NodeDef {
@@ -202,7 +204,7 @@ const init = (RED: NodeAPI): void => {
       const candidate = RED.nodes.getNode(def.config) as Node | null;
       if (isEaseeConfigNode(candidate)) {
         configNode = candidate;
-        configNode.register(subscriber);
+        joinConfig(configNode, subscriber, (reason) => node.error(t("easee-homeassistant.errors.registerFailed", { reason })));
       } else {
         node.warn(t("easee-homeassistant.warn.noConfig"));
       }
@@ -234,6 +236,13 @@ const init = (RED: NodeAPI): void => {
       const report = readCommandAnswer(msg);
       if (report !== undefined) {
         sendAll(send, bridge.reportCommand(report));
+        done();
+        return;
+      }
+
+      // A retained command would be replayed at every reconnect of the mqtt in (a reboot at every deploy): not acted on.
+      if ((msg as { retain?: unknown }).retain === true && parseCommandTopic({ prefix, baseTopic }, topic) !== undefined) {
+        node.warn(t("easee-homeassistant.warn.retainedCommand", { topic: topic.slice(0, 200) }));
         done();
         return;
       }
@@ -302,16 +311,9 @@ const init = (RED: NodeAPI): void => {
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
-      if (configNode === undefined) {
-        done();
-        return;
-      }
       const leaving = configNode;
       configNode = undefined;
-      leaving
-        .deregister(subscriber)
-        .catch((err: unknown) => node.debug(`deregister: ${err instanceof Error ? err.message : String(err)}`))
-        .finally(() => done());
+      leaveConfig(leaving, subscriber, done, (message) => node.debug(`deregister: ${message}`));
     });
   }
 

@@ -17,6 +17,7 @@ import {
   type PresenceChange,
 } from "../core/observations";
 import { translator } from "./shared/i18n";
+import { joinConfig, leaveConfig } from "./shared/lifecycle";
 import type { ConnectionState, DecodeError, DecodedObservation } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
@@ -37,8 +38,6 @@ interface EaseeObservationsDef extends NodeDef {
 /** Status rate refresh: at most once a second, as the editor and Status nodes would otherwise be flooded.
  * The rate itself is averaged over the meter's window (RATE_WINDOW_MS). */
 const STATUS_INTERVAL_MS = 1000;
-/** deregister() promises to finish within a few seconds; this guard keeps close() inside Node-RED's 15 s. */
-const CLOSE_GUARD_MS = 10_000;
 
 const init = (RED: NodeAPI): void => {
   const t = translator(RED);
@@ -173,12 +172,10 @@ const init = (RED: NodeAPI): void => {
         }
         render();
       }, STATUS_INTERVAL_MS);
-      try {
-        config.register(subscriber);
-      } catch (err) {
+      joinConfig(config, subscriber, (reason) => {
         node.status({ fill: "red", shape: "ring", text: "easee-observations.status.error" });
-        node.error(t("easee-observations.errors.registerFailed", { reason: err instanceof Error ? err.message : String(err) }));
-      }
+        node.error(t("easee-observations.errors.registerFailed", { reason }));
+      });
     }
 
     node.on("input", (msg, send, done) => {
@@ -204,21 +201,7 @@ const init = (RED: NodeAPI): void => {
       closing = true;
       if (timer !== undefined) clearInterval(timer);
       presence?.close();
-      if (config === undefined) {
-        done();
-        return;
-      }
-      let guard: NodeJS.Timeout | undefined;
-      const leave = Promise.resolve()
-        .then(() => config.deregister(subscriber))
-        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
-      const timeout = new Promise<void>((resolve) => {
-        guard = setTimeout(resolve, CLOSE_GUARD_MS);
-      });
-      void Promise.race([leave, timeout]).finally(() => {
-        if (guard !== undefined) clearTimeout(guard);
-        done();
-      });
+      leaveConfig(config, subscriber, done, (message) => node.warn(message));
     });
   }
 

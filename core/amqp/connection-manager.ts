@@ -10,7 +10,7 @@
  * Deliveries are decoded once, handed to every subscriber, then acknowledged on the channel that delivered them
  * (at-least-once). The acks of one socket read go out as ONE ack with `multiple` (allUpTo), in a microtask after
  * that read's deliveries are handled: an ack frame and a socket write per delivery cost a third of the CPU time per
- * message (bench/run.ts, README "Performance"). Deliveries from a channel that has died are never acked (their tags
+ * message (bench/run.ts, docs/performance.md; core/amqp/ack-batcher.ts). Deliveries from a channel that has died are never acked (their tags
  * mean nothing on a new channel). Undecodable deliveries go to `onDecodeError` and are acked too: requeueing would
  * loop forever.
  *
@@ -26,69 +26,42 @@ import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
 import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { describeDelay } from "../easee-api/errors";
-import { ConfirmPublisher, type ConfirmChannelLike, type PublishRequest } from "./confirm-publisher";
 import { delay, realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
+import { AckBatcher } from "./ack-batcher";
+import {
+  amqplibConnect,
+  destroySocket,
+  type ChannelLike,
+  type ConnectFunction,
+  type ConnectionLike,
+  type ConnectSocketOptions,
+  type ConnectUrl,
+  type Decoder,
+  type DeliveryLike,
+  type Listener,
+} from "./adapter";
+import { ConfirmPublisher, type PublishRequest } from "./confirm-publisher";
+import {
+  IDLE_STATE,
+  KEY,
+  NO_CONSUMER_STATE,
+  connectFailureState,
+  isAccessRefused,
+  messageOf,
+  setupFailureState,
+} from "./states";
 
-/** The parts of an amqplib message the manager reads. */
-export interface DeliveryLike {
-  readonly content: Uint8Array;
-  readonly fields: { readonly routingKey: string; readonly deliveryTag: number; readonly redelivered?: boolean };
-  readonly properties: {
-    readonly headers?: Readonly<Record<string, unknown>> | undefined;
-    readonly timestamp?: unknown;
-    readonly contentType?: unknown;
-  };
-}
-
-type Listener = (...args: unknown[]) => void;
-
-interface Emitter {
-  on(event: string, listener: Listener): unknown;
-  removeListener(event: string, listener: Listener): unknown;
-}
-
-/** The parts of an amqplib Channel the manager uses. */
-export interface ChannelLike extends Emitter {
-  prefetch(count: number, global?: boolean): Promise<unknown>;
-  checkQueue(queue: string): Promise<{ readonly messageCount: number; readonly consumerCount: number }>;
-  consume(
-    queue: string,
-    onMessage: (message: DeliveryLike | null) => void,
-    options?: { noAck?: boolean },
-  ): Promise<{ readonly consumerTag: string }>;
-  /** `allUpTo`: also every earlier unacknowledged delivery of this channel (AMQP `multiple`). */
-  ack(message: DeliveryLike, allUpTo?: boolean): void;
-  close(): Promise<void>;
-}
-
-/** The parts of an amqplib ChannelModel (connection) the manager uses. */
-export interface ConnectionLike extends Emitter {
-  createChannel(): Promise<ChannelLike>;
-  /** For publishing commands (publisher confirms); absent on fakes that never publish. */
-  createConfirmChannel?(): Promise<ConfirmChannelLike>;
-  close(): Promise<void>;
-}
-
-export interface ConnectUrl {
-  readonly protocol: "amqp" | "amqps";
-  readonly hostname: string;
-  readonly port: number;
-  readonly username: string;
-  readonly password: string;
-  readonly vhost: string;
-  readonly heartbeat: number;
-}
-
-export interface ConnectSocketOptions {
-  readonly timeout: number;
-  readonly clientProperties: { readonly connection_name: string };
-  readonly servername?: string;
-  readonly rejectUnauthorized?: boolean;
-}
-
-export type ConnectFunction = (url: ConnectUrl, socketOptions: ConnectSocketOptions) => Promise<ConnectionLike>;
-
-export type Decoder = (raw: RawDelivery, receivedAtMs?: number) => DecodedDelivery;
+// Split at its seams (adapter types, states, ack batching); importers keep using this module.
+export type {
+  ChannelLike,
+  ConnectFunction,
+  ConnectionLike,
+  ConnectSocketOptions,
+  ConnectUrl,
+  Decoder,
+  DeliveryLike,
+} from "./adapter";
+export { IDLE_STATE, NO_CONSUMER_STATE, isAccessRefused } from "./states";
 
 /** What the manager hands deliveries and state to (the config node's DeliverySubscriber fits). */
 export interface ManagerSubscriber {
@@ -151,53 +124,9 @@ export interface ConnectionStats {
   readonly subscriberErrors: number;
 }
 
-const KEY = {
-  connecting: "easee-config.status.connecting",
-  connected: "easee-config.status.connected",
-  disconnected: "easee-config.status.disconnected",
-  blocked: "easee-config.status.blocked",
-  accessRefused: "easee-config.status.access-refused",
-  brokerUnreachable: "easee-config.status.broker-unreachable",
-  queueNotFound: "easee-config.status.queue-not-found",
-  apiError: "easee-config.status.api-error",
-  idle: "easee-config.status.idle",
-} as const;
-
-export const IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
-
-/** What a state-only subscriber is told while no node takes deliveries: nothing is connected, on purpose. */
-export const NO_CONSUMER_STATE: ConnectionState = {
-  phase: "disconnected",
-  statusKey: KEY.idle,
-  detail: "No node takes observations or command responses from this account, so the queue is not consumed",
-};
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** ACCESS_REFUSED at login (bad AMQP credentials) or on the queue (no read permission). */
-export function isAccessRefused(error: unknown): boolean {
-  return /ACCESS[-_]REFUSED|\b403\b/.test(messageOf(error));
-}
-
-function isNotFound(error: unknown): boolean {
-  return /NOT[-_]FOUND|\b404\b/.test(messageOf(error));
-}
-
 class StopSignal extends Error {
   constructor() {
     super("stopped");
-  }
-}
-
-/** Closes a socket that will not close cleanly (broker gone). amqplib keeps it at `connection.stream`. */
-function destroySocket(connection: ConnectionLike): void {
-  const inner = (connection as { connection?: { stream?: { destroy?: () => void } } }).connection;
-  try {
-    inner?.stream?.destroy?.();
-  } catch {
-    // already gone
   }
 }
 
@@ -207,12 +136,6 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
-}
-
-async function amqplibConnect(url: ConnectUrl, socketOptions: ConnectSocketOptions): Promise<ConnectionLike> {
-  const amqp = await import("amqplib");
-  const model = await amqp.connect({ ...url }, { ...socketOptions });
-  return model as unknown as ConnectionLike;
 }
 
 export class ConnectionManager {
@@ -239,10 +162,12 @@ export class ConnectionManager {
   private readonly forcedClose = new WeakMap<ConnectionLike, (reason: string) => void>();
   private closed = false;
   private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
-  /** The newest handled delivery not acked yet, its channel, and how many deliveries its ack will cover. */
-  private ackChannel: ChannelLike | undefined;
-  private ackMessage: DeliveryLike | undefined;
-  private ackCount = 0;
+  /** One ack per socket read, on the live channel only. */
+  private readonly acks = new AckBatcher(
+    (channel) => channel === this.channel,
+    (count) => (this.counters.acked += count),
+    (count, error) => this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`),
+  );
   /** Commands: the details of the live connection (exchangeName), callers waiting for one, the confirm channel. */
   private liveDetails: AmqpDetails | undefined;
   private readonly upWaiters = new Set<() => void>();
@@ -693,37 +618,7 @@ export class ConnectionManager {
       }
     }
     // Ack only on the live channel that delivered it: a tag from a dead channel would close the new one (406).
-    if (channel === this.channel) this.queueAck(channel, message);
-  }
-
-  /**
-   * Every delivery is handled synchronously and in order, so one ack with allUpTo for the newest covers all of a
-   * socket read. The microtask runs right after the read's deliveries, before any other I/O or timer: nothing is
-   * left unacked across a turn of the event loop, and a close always comes after the flush.
-   */
-  private queueAck(channel: ChannelLike, message: DeliveryLike): void {
-    if (this.ackChannel !== undefined && this.ackChannel !== channel) this.flushAcks();
-    if (this.ackChannel === undefined) queueMicrotask(() => this.flushAcks());
-    this.ackChannel = channel;
-    this.ackMessage = message;
-    this.ackCount += 1;
-  }
-
-  private flushAcks(): void {
-    const channel = this.ackChannel;
-    const message = this.ackMessage;
-    const count = this.ackCount;
-    this.ackChannel = undefined;
-    this.ackMessage = undefined;
-    this.ackCount = 0;
-    // The channel died since: the broker redelivers those deliveries (at-least-once), their tags are void.
-    if (channel === undefined || message === undefined || channel !== this.channel) return;
-    try {
-      channel.ack(message, true);
-      this.counters.acked += count;
-    } catch (error) {
-      this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`);
-    }
+    if (channel === this.channel) this.acks.queue(channel, message);
   }
 
   private async reconsume(channel: ChannelLike, queueName: string): Promise<void> {
@@ -755,36 +650,15 @@ export class ConnectionManager {
 
   private onConnectFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
-    const refused = isAccessRefused(error);
-    if (refused || this.refetchDue()) this.forceRefresh = true;
-    const where = `${details.server}:${details.port}`;
-    this.setState(
-      refused
-        ? {
-            phase: "error",
-            statusKey: KEY.accessRefused,
-            detail: `The broker at ${where} refused the AMQP credentials; fetching fresh details from Easee`,
-          }
-        : {
-            phase: "error",
-            statusKey: KEY.brokerUnreachable,
-            detail: `Cannot connect to the broker at ${where}: ${messageOf(error)}`,
-          },
-    );
-    this.log("debug", `AMQP connect to ${where} failed: ${messageOf(error)}`);
+    if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
+    this.setState(connectFailureState(error, details));
+    this.log("debug", `AMQP connect to ${details.server}:${details.port} failed: ${messageOf(error)}`);
   }
 
   private onSetupFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
     if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
-    const notFound = isNotFound(error);
-    this.setState({
-      phase: "error",
-      statusKey: notFound ? KEY.queueNotFound : isAccessRefused(error) ? KEY.accessRefused : KEY.brokerUnreachable,
-      detail: notFound
-        ? `The queue ${details.queueName} does not exist on the broker`
-        : `Cannot consume ${details.queueName}: ${messageOf(error)}`,
-    });
+    this.setState(setupFailureState(error, details));
     this.log("debug", `Cannot consume ${details.queueName}: ${messageOf(error)}`);
   }
 

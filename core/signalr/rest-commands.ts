@@ -20,7 +20,7 @@
  * the charger (already so): answered at once as accepted. The command node matches responses by the ticks it made
  * itself, so Easee's (serial, command id, ticks) is translated back to the node's.
  */
-import { realScheduler, type Scheduler, type TimerHandle } from "../amqp/scheduler";
+import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import { CommandSendError, type EncodedCommand } from "../command";
 import { EaseeApiError, describeDelay, type HttpAnswer } from "../easee-api";
 import type { DecodedCommandResponse } from "../types";

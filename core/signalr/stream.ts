@@ -15,8 +15,8 @@
  * only after a connection stayed up `stableAfterMs`. A 401 on the upgrade renews the token before the next try; a
  * 429 waits its Retry-After.
  */
-import { Backoff, type BackoffOptions } from "../amqp/backoff";
-import { delay, realScheduler, type Scheduler } from "../amqp/scheduler";
+import { Backoff, type BackoffOptions } from "../timing/backoff";
+import { delay, realScheduler, type Scheduler } from "../timing/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
 import type { StreamSource, StreamSubscriber } from "../stream-source";
 import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../types";

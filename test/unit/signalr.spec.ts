@@ -6,7 +6,7 @@
  * hub: test/integration/signalr.spec.ts.
  */
 import assert from "node:assert/strict";
-import { ManualScheduler } from "../../core/amqp/scheduler";
+import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, MAX_CHARGERS, interpretChargers, type ChargerSummary } from "../../core/easee-api";
 import type { EncodedCommand } from "../../core/command";
 import {
