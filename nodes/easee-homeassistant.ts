@@ -13,6 +13,7 @@ import {
   HomeAssistantBridge,
   cleanBase,
   createSelection,
+  parseCommandTopic,
   readCommandAnswer,
   type CommandProblem,
   type CommandRequest,
@@ -235,6 +236,13 @@ const init = (RED: NodeAPI): void => {
       const report = readCommandAnswer(msg);
       if (report !== undefined) {
         sendAll(send, bridge.reportCommand(report));
+        done();
+        return;
+      }
+
+      // A retained command would be replayed at every reconnect of the mqtt in (a reboot at every deploy): not acted on.
+      if ((msg as { retain?: unknown }).retain === true && parseCommandTopic({ prefix, baseTopic }, topic) !== undefined) {
+        node.warn(t("easee-homeassistant.warn.retainedCommand", { topic: topic.slice(0, 200) }));
         done();
         return;
       }
