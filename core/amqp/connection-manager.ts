@@ -215,7 +215,11 @@ export class ConnectionManager {
       this.start();
       return;
     }
-    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) this.setState(NO_CONSUMER_STATE);
+    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) {
+      // Tells every subscriber, this one included.
+      this.setState(NO_CONSUMER_STATE);
+      return;
+    }
     this.notify(subscriber, this.currentState);
   }
 

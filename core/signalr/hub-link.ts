@@ -78,10 +78,12 @@ class NoHttpClient extends signalR.HttpClient {
 type WebSocketClass = new (address: string, protocols?: string | string[], options?: WebSocket.ClientOptions) => WebSocket;
 
 /** `ws` with a bounded frame size that remembers how the server refused the upgrade. */
-function boundedWebSocket(maxPayload: number, onRefusal: (refusal: HubRefusal) => void): WebSocketClass {
+function boundedWebSocket(maxPayload: number, handshakeTimeout: number, onRefusal: (refusal: HubRefusal) => void): WebSocketClass {
   return class BoundedWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
-      super(address, protocols, { ...options, maxPayload, followRedirects: false });
+      // handshakeTimeout: a hub that takes the TCP connection but never answers the upgrade must not leave the
+      // stream "connecting" forever (ws waits without end by default).
+      super(address, protocols, { ...options, maxPayload, handshakeTimeout, followRedirects: false });
       // ws keeps the upgrade request as `_req` while connecting; its 'response' event fires only for an answer that
       // is not an upgrade (401, 429, 503 …). Reading it is the only way to learn the status: ws reports
       // "Unexpected server response" and the SignalR client drops even that.
@@ -119,7 +121,7 @@ export const createHubLink: HubLinkFactory = (options) => {
     },
     // Not in the library's typings, but read by HttpConnection (dist/cjs/HttpConnection.js): the WebSocket class
     // to use in Node.
-    WebSocket: boundedWebSocket(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, (value) => {
+    WebSocket: boundedWebSocket(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, options.connectTimeoutMs ?? 20_000, (value) => {
       refusal = value;
     }),
   };

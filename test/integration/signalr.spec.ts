@@ -7,6 +7,7 @@
  * charger list honoured, Test connection telling which stream the account can use, and no secret anywhere.
  */
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import type { NodeMessage } from "node-red";
 import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
@@ -23,6 +24,7 @@ const TUNING = {
   signalrBackoffMaxMs: 400,
   signalrStableAfterMs: 0,
   chargerRefreshMs: 400,
+  signalrConnectTimeoutMs: 1500,
   apiBackoffMinMs: 100,
   apiBackoffMaxMs: 400,
 };
@@ -275,6 +277,30 @@ describe("SignalR stream: real client → simulated Easee hub → easee-config �
     const integration = await post({ apiUrl: sim.apiUrl, username: INTEGRATION.userName, password: INTEGRATION.password, stream: "signalr" });
     assert.deepEqual([integration.ok, integration.code, integration.suggest], [true, "integration-account", "amqp"]);
     assert.match(String(integration.message), /integration account: AMQP available/);
+  });
+
+  it("a hub that takes the connection but never answers: 'hub unreachable' after the connect timeout, then retried", async () => {
+    const sockets = new Set<net.Socket>();
+    let accepted = 0;
+    const silent = net.createServer((socket) => {
+      accepted += 1;
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const triedAgain = new Promise<void>((resolve) => silent.on("connection", () => accepted >= 2 && resolve()));
+    try {
+      const nodes = flow();
+      (nodes[0] as FlowNode).signalrUrl = `http://127.0.0.1:${port}/hubs/chargers`;
+      await deploy(nodes);
+      await nextCall("obs", "status", (args) => callText(args) === "easee-config.status.hub-unreachable", 10_000);
+      await triedAgain;
+      assert.ok(accepted >= 2, `tried again (${accepted} connections)`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it("closing the flow closes the hub connection and leaves no subscription behind", async () => {
