@@ -254,10 +254,12 @@ const init = (RED: NodeAPI): void => {
           send([handled.messages.length > 0 ? toMsgs(handled.messages) : null, commandMsg(handled.request)]);
         } else {
           const text = problemText(t, handled.problem);
-          sendAll(
-            send,
-            bridge.reportCommand({ chargerId: handled.chargerId, outcome: "failed", command: handled.command, error: text, at: new Date().toISOString() }),
-          );
+          if (handled.known) {
+            sendAll(
+              send,
+              bridge.reportCommand({ chargerId: handled.chargerId, outcome: "failed", command: handled.command, error: text, at: new Date().toISOString() }),
+            );
+          }
           node.error(text, msg);
         }
         done();

@@ -199,11 +199,6 @@ export class ConnectionManager {
     return { ...this.counters };
   }
 
-  /** True while a connection with a consumer is up. */
-  get isConsuming(): boolean {
-    return this.channel !== undefined;
-  }
-
   /**
    * Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one that needs the
    * consumer (see needsConsumer) connects; a state-only subscriber alone connects nothing and is told so.
