@@ -33,6 +33,8 @@ export class CounterState {
   readonly latencies: number[] = [];
   /** msg.easee.latencyMs: publish → decode in easee-config, ms. */
   readonly decodeLatencies: number[] = [];
+  /** msg.benchSentAt (performance.now() when the bench sent the msg into easee-command) → here, ms. */
+  readonly roundTrips: number[] = [];
   readonly track: TrackState | undefined;
 
   constructor(
@@ -97,6 +99,8 @@ export function registerCounterNode(RED: NodeAPI): void {
       state.lastMs = now;
       state.count++;
       if (!plain) record(state, msg, now);
+      const sentAt = (msg as { benchSentAt?: unknown }).benchSentAt;
+      if (typeof sentAt === "number") state.roundTrips.push(Math.round((performance.now() - sentAt) * 100) / 100);
       if (state.count === state.expect) counterHub.onExpected?.(this.id, state);
       done();
     });

@@ -3,7 +3,7 @@
  * Every flag has an environment twin (EASEE_BENCH_<NAME>), so CI and `npm run bench` without `--` can set them.
  */
 
-export const SCENARIOS = ["baseline", "observations", "filter", "latency", "memory", "scaleout"] as const;
+export const SCENARIOS = ["baseline", "observations", "filter", "latency", "memory", "scaleout", "commands"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -37,6 +37,10 @@ export interface BenchOptions {
   readonly nodeFlags: readonly string[];
   /** A runtime that makes no progress for this long fails the run, ms. */
   readonly stallMs: number;
+  /** Scenario 7: commands per second, seconds of the round-trip run, and the backlog drained with and without them. */
+  readonly commandRate: number;
+  readonly commandSeconds: number;
+  readonly commandBacklog: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [flags]        (or: node dist/bench/run.js [flags])
@@ -48,6 +52,8 @@ export const USAGE = `Usage: npm run bench -- [flags]        (or: node dist/benc
   --duration S            seconds the latency run holds the rate (default 20)
   --prefetch N            prefetch of easee-config and of the bare consumer (default 200)
   --chargers N            chargers the load is spread over (default 100)
+  --command-rate N        commands per second of scenario 7 (default 10)
+  --command-backlog N     backlog scenario 7 drains with and without commands (default 100000)
   --only a,b              scenarios: ${SCENARIOS.join(", ")} (default all)
   --cpu-prof              CPU-profile the drains (node --cpu-prof) and print where the time goes
   --alloc-prof            profile the drains' allocations instead (which code makes the garbage)
@@ -57,7 +63,7 @@ export const USAGE = `Usage: npm run bench -- [flags]        (or: node dist/benc
   --verbose               show the runtimes' own log output
 Environment twins: EASEE_BENCH_QUICK=1, EASEE_BENCH_BACKLOG, EASEE_BENCH_MEMORY_BACKLOG, EASEE_BENCH_RATE,
 EASEE_BENCH_DURATION, EASEE_BENCH_PREFETCH, EASEE_BENCH_CHARGERS, EASEE_BENCH_ONLY, EASEE_BENCH_CPU_PROF=1, EASEE_BENCH_ALLOC_PROF=1,
-EASEE_BENCH_OUT, EASEE_BENCH_NODE_FLAGS, EASEE_BENCH_VERBOSE=1.`;
+EASEE_BENCH_OUT, EASEE_BENCH_NODE_FLAGS, EASEE_BENCH_VERBOSE=1, EASEE_BENCH_COMMAND_RATE, EASEE_BENCH_COMMAND_BACKLOG.`;
 
 const QUICK = {
   backlog: 2000,
@@ -65,6 +71,8 @@ const QUICK = {
   memoryWarmup: 500,
   rate: 500,
   durationSeconds: 1,
+  commandSeconds: 2,
+  commandBacklog: 2000,
 } as const;
 
 const FULL = {
@@ -73,6 +81,8 @@ const FULL = {
   memoryWarmup: 50_000,
   rate: 5000,
   durationSeconds: 20,
+  commandSeconds: 10,
+  commandBacklog: 100_000,
 } as const;
 
 export class UsageError extends Error {}
@@ -116,7 +126,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       flags.set(name, true);
       continue;
     }
-    if (!["backlog", "memory-backlog", "rate", "duration", "prefetch", "chargers", "only", "out", "amqp-url", "node-flags"].includes(name)) {
+    if (!["backlog", "memory-backlog", "rate", "duration", "prefetch", "chargers", "only", "out", "amqp-url", "node-flags", "command-rate", "command-backlog"].includes(name)) {
       throw new UsageError(`unknown flag --${name}`);
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
@@ -158,5 +168,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     verbose: bool("verbose"),
     nodeFlags: (text("node-flags") ?? "").split(/\s+/).filter((flag) => flag !== ""),
     stallMs: quick ? 20_000 : 60_000,
+    commandRate: number("command-rate", 10),
+    commandSeconds: sizes.commandSeconds,
+    commandBacklog: number("command-backlog", sizes.commandBacklog),
   };
 }

@@ -3,7 +3,8 @@
  * consumer or a Node-RED runtime) say to each other over the IPC channel, and the flows the runtime deploys.
  */
 
-export type FlowKind = "observations" | "filter" | "idle";
+/** "account": only the easee-config node (no subscriber, so no connection), kept across deploys: no new login. */
+export type FlowKind = "observations" | "filter" | "idle" | "account";
 
 export interface FlowSpec {
   readonly kind: FlowKind;
@@ -15,6 +16,18 @@ export interface FlowSpec {
   readonly expect: number;
   readonly latency?: boolean;
   readonly track?: boolean;
+  /** Scenario 7: an easee-command node for this charger beside the observations, its responses to a counter. */
+  readonly commandCharger?: string;
+}
+
+/** What the runtime measured while sending commands (scenario 7). */
+export interface CommandRunResult {
+  readonly sent: number;
+  readonly answered: number;
+  /** Commands that ended in node.error (refused publish, timeout): should be 0. */
+  readonly errors: number;
+  /** msg into easee-command → its response msg out, ms. */
+  readonly roundTrip?: Summary;
 }
 
 /** The four rules of the filter run; one by name (ChargerOpMode = 109). */
@@ -25,7 +38,15 @@ export const FILTER_RULES: readonly { readonly ids: string }[] = [
   { ids: "190-196" },
 ];
 
-export const NODE_IDS = { tab: "bench-tab", config: "bench-cfg", observations: "bench-obs", filter: "bench-flt", counter: "bench-cnt" } as const;
+export const NODE_IDS = {
+  tab: "bench-tab",
+  config: "bench-cfg",
+  observations: "bench-obs",
+  filter: "bench-flt",
+  counter: "bench-cnt",
+  command: "bench-cmd",
+  commandCounter: "bench-cmd-cnt",
+} as const;
 
 type FlowNode = { id: string; type: string; [key: string]: unknown };
 
@@ -63,6 +84,7 @@ export function buildFlow(spec: FlowSpec): { flows: FlowNode[]; credentials: Rec
     maxAgeSeconds: 0,
     wires: [[spec.kind === "filter" ? NODE_IDS.filter : NODE_IDS.counter]],
   };
+  if (spec.kind === "account") return { flows: [tab, config], credentials: { [NODE_IDS.config]: { username: spec.username, password: spec.password } } };
   const flows: FlowNode[] = [tab, config, observations, counter];
   if (spec.kind === "filter") {
     flows.push({
@@ -77,6 +99,23 @@ export function buildFlow(spec: FlowSpec): { flows: FlowNode[]; credentials: Rec
       outputs: FILTER_RULES.length,
       wires: FILTER_RULES.map(() => [NODE_IDS.counter]),
     });
+  }
+  if (spec.commandCharger !== undefined) {
+    flows.push(
+      {
+        id: NODE_IDS.command,
+        type: "easee-command",
+        z: NODE_IDS.tab,
+        name: "",
+        config: NODE_IDS.config,
+        chargerId: spec.commandCharger,
+        command: "SetDynamicChargerCurrent",
+        timeoutSeconds: 60,
+        allowPermanent: false,
+        wires: [[NODE_IDS.commandCounter], []],
+      },
+      { id: NODE_IDS.commandCounter, type: "bench-counter", z: NODE_IDS.tab, expect: 0, latency: false, track: false, wires: [] },
+    );
   }
   return { flows, credentials: { [NODE_IDS.config]: { username: spec.username, password: spec.password } } };
 }
@@ -126,6 +165,9 @@ export type ParentMessage =
       /** "each": one ack per delivery (scenario 1); "multiple": one ack with allUpTo per socket read (1b). */
       readonly ackMode: "each" | "multiple";
     }
+  /** Send commands into easee-command at `rate`/s for `durationMs` (or until "stopCommands"), then answer "commands". */
+  | { readonly cmd: "commands"; readonly rate: number; readonly durationMs: number }
+  | { readonly cmd: "stopCommands" }
   | { readonly cmd: "result" }
   | { readonly cmd: "gc" }
   | { readonly cmd: "stop" };
@@ -137,6 +179,7 @@ export type ChildMessage =
   | { readonly type: "progress"; readonly drained: number; readonly heapTotal: number; readonly external: number }
   | { readonly type: "done"; readonly result: DrainResult }
   | { readonly type: "result"; readonly result: DrainResult }
+  | { readonly type: "commands"; readonly result: CommandRunResult }
   | { readonly type: "memory"; readonly memory: MemoryReading }
   | { readonly type: "failed"; readonly error: string };
 

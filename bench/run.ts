@@ -11,6 +11,8 @@
  *   4  latency       5,000 msg/s offered for 20 s: publish → msg out of easee-observations; p50, p99, max
  *   5  memory        RSS before/after 1,000,000 msgs, peak while 1,000,000 wait in the queue at deploy
  *   6  scaleout      two Node-RED runtimes on one queue (competing consumers): throughput, split, order, dupes
+ *   7  commands      easee-command through the simulator's charger at 10 commands/s: msg in → response msg out,
+ *                    p50/p99; and the observation drain of a 100k backlog with and without those commands (cost)
  *
  * Prints a table, then one line of JSON (the last line of output). Flags: see bench/options.ts (--help).
  */
@@ -30,7 +32,8 @@ import {
   type CpuProfile,
   type ProfileSummary,
 } from "./profile";
-import type { ChildMessage, DrainResult, FlowKind, MemoryReading, ParentMessage, Summary } from "./protocol";
+import { CommandSide } from "../simulator/commands";
+import type { ChildMessage, CommandRunResult, DrainResult, FlowKind, MemoryReading, ParentMessage, Summary } from "./protocol";
 import { FILTER_RULES } from "./protocol";
 
 const TARGETS = {
@@ -39,6 +42,7 @@ const TARGETS = {
   p99Ms: 10,
   rssGrowthMB: 30,
   peakRssMB: 150,
+  commandCostPercent: 5,
 } as const;
 
 const MB = 1024 * 1024;
@@ -309,6 +313,18 @@ function procStatus(pid: number): { rss: number; hwm: number } | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, ms, from /proc (clock ticks of 10 ms); undefined elsewhere. */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resets the kernel's peak-RSS mark (VmHWM) of a process; false where that is not possible. */
 function resetPeak(pid: number): boolean {
   try {
@@ -419,6 +435,37 @@ interface ScaleOutResult {
   readonly duplicates: number;
   readonly missing: number;
   readonly singleRuntimePerSecond?: number;
+}
+
+interface CommandsResult {
+  readonly rate: number;
+  readonly seconds: number;
+  /** The round-trip run: no backlog, so a response is not queued behind observations. */
+  readonly roundTrip: CommandRunResult;
+  readonly backlog: number;
+  readonly withoutPerSecond: number;
+  readonly withPerSecond: number;
+  /** CPU time of the runtime per observation drained (deploy to drained), µs: median of the runs. */
+  readonly withoutCpuUsPerMessage?: number;
+  readonly withCpuUsPerMessage?: number;
+  /** Every run's wall throughput, msg/s, in order (they vary a lot on a shared machine). */
+  readonly runs: { readonly without: number[]; readonly with: number[] };
+  /** Commands sent (and answered) during the drain with commands. */
+  readonly duringDrain: CommandRunResult;
+  /**
+   * The cost of the commands on the drain: the runtime's CPU time per observation drained with commands against
+   * without, percent (median of three alternating runs each); the wall-throughput comparison when /proc is not
+   * there. On a shared 2-core machine wall throughput moves by ±30 % from run to run, CPU per message by ±10 %.
+   */
+  readonly costPercent: number;
+  /** Best drain throughput with commands against without, percent lost. */
+  readonly costByThroughputPercent: number;
+  /**
+   * The runtime's CPU time per command on an idle queue, idle CPU subtracted, µs: the command itself (encode,
+   * publish with confirm, match, msg out) plus the observations the simulated charger sends because of it, each
+   * in a socket read (and ack) of its own, which a drain would batch.
+   */
+  readonly cpuPerCommandUs?: number;
 }
 
 interface Context {
@@ -690,9 +737,114 @@ interface Report {
   latency?: LatencyResult;
   memory?: MemoryResult;
   scaleout?: ScaleOutResult;
+  commands?: CommandsResult;
   targets: Record<string, { value: number; target: string; met: boolean } | undefined>;
   pass: boolean;
   durationSeconds: number;
+}
+
+/** The charger the command scenario drives (one of the load's chargers, so responses look like real ones). */
+const COMMAND_CHARGER = "EH000001";
+
+async function runCommands(context: Context): Promise<CommandsResult> {
+  const { options, sim } = context;
+  // The bench's simulator runs without its command side (the other scenarios must not pay for it): start one here.
+  const side = await CommandSide.start({
+    amqpUrl: options.amqpUrl,
+    exchange: sim.exchangeName,
+    publisher: sim.publisher,
+    connectionName: `easee-bench ${sim.operatorId} commands`,
+    onError: () => undefined,
+  });
+  const child = await startChild(context, "commands", "node-red");
+  try {
+    // 7a: round trip on an idle queue.
+    await context.broker.empty();
+    await child.ask({ cmd: "deploy", flow: { ...flowSpec(context, "observations", 0), commandCharger: COMMAND_CHARGER } }, "deployed");
+    await context.broker.waitFor((counts) => counts.consumerCount >= 1, "a consumer");
+    // A short warm-up first (compiling the command path, opening the confirm channel), not measured.
+    await child.ask({ cmd: "commands", rate: options.commandRate, durationMs: 2000 }, "commands", 40_000);
+    // The runtime's CPU while idle, then while sending: the difference is what the commands cost, per command.
+    const idleMs = Math.min(5000, options.commandSeconds * 1000);
+    const idleStart = procCpuMs(child.pid);
+    await delay(idleMs);
+    const sendStart = procCpuMs(child.pid);
+    const sendStartedAt = Date.now();
+    progress(`sending ${options.commandRate} commands/s for ${options.commandSeconds} s through the simulator's charger`);
+    const roundTrip = (
+      await child.ask({ cmd: "commands", rate: options.commandRate, durationMs: options.commandSeconds * 1000 }, "commands", options.commandSeconds * 1000 + 30_000)
+    ).result;
+    const sendEnd = procCpuMs(child.pid);
+    const sendMs = Date.now() - sendStartedAt;
+    const cpuPerCommandUs =
+      idleStart !== undefined && sendStart !== undefined && sendEnd !== undefined && roundTrip.sent > 0
+        ? Math.round((((sendEnd - sendStart) - ((sendStart - idleStart) * sendMs) / idleMs) * 1000) / roundTrip.sent)
+        : undefined;
+
+    // 7b: the same backlog drained without, then with, commands (same runtime, same flow).
+    const drain = async (withCommands: boolean): Promise<{ perSecond: number; cpuUsPerMessage?: number; commands?: CommandRunResult }> => {
+      // Nothing may consume while the backlog is published: the runtime keeps only the account node meanwhile (no
+      // subscriber, so no connection; kept, so no new login: Easee allows 5 an hour, and the config honours it).
+      await child.ask({ cmd: "deploy", flow: flowSpec(context, "account", 0) }, "deployed");
+      await context.broker.waitFor((counts) => counts.consumerCount === 0, "no consumer");
+      await prepareBacklog(context, options.commandBacklog);
+      progress(`draining ${fmt(options.commandBacklog)} ${withCommands ? `while sending ${options.commandRate} commands/s` : "without commands"}`);
+      const answer = withCommands ? child.next("commands", 600_000) : undefined;
+      const cpuBefore = procCpuMs(child.pid);
+      await child.ask({ cmd: "deploy", flow: { ...flowSpec(context, "observations", options.commandBacklog), commandCharger: COMMAND_CHARGER } }, "deployed");
+      if (withCommands) child.send({ cmd: "commands", rate: options.commandRate, durationMs: 600_000 });
+      const [result] = await waitDrained([child], options.commandBacklog, options.stallMs);
+      await child.done();
+      const cpuAfter = procCpuMs(child.pid);
+      if (withCommands) child.send({ cmd: "stopCommands" });
+      const r = result as DrainResult;
+      const perSecond = Math.round((r.drained / Math.max(1, r.lastMs - r.firstMs)) * 1000);
+      const cpuUsPerMessage =
+        cpuBefore !== undefined && cpuAfter !== undefined ? Math.round(((cpuAfter - cpuBefore) * 1000 * 10) / r.drained) / 10 : undefined;
+      progress(`  ${fmt(perSecond)} msg/s${cpuUsPerMessage !== undefined ? `, ${cpuUsPerMessage} µs CPU per msg` : ""}`);
+      return { perSecond, ...(cpuUsPerMessage !== undefined ? { cpuUsPerMessage } : {}), ...(answer ? { commands: (await answer).result } : {}) };
+    };
+    // Alternating runs, best of each: on a shared machine the other load moves a single drain by more than 5 %.
+    const rounds = options.quick ? 1 : 3;
+    const withoutRuns: Array<{ perSecond: number; cpuUsPerMessage?: number }> = [];
+    const withRuns: Array<{ perSecond: number; cpuUsPerMessage?: number; commands?: CommandRunResult }> = [];
+    for (let round = 0; round < rounds; round++) {
+      withoutRuns.push(await drain(false));
+      withRuns.push(await drain(true));
+    }
+    const best = (runs: Array<{ perSecond: number }>): number => Math.max(...runs.map((run) => run.perSecond));
+    const median = (values: Array<number | undefined>): number | undefined => {
+      const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+      return known.length === 0 ? undefined : known[Math.floor(known.length / 2)];
+    };
+    const without = { perSecond: best(withoutRuns), cpuUsPerMessage: median(withoutRuns.map((run) => run.cpuUsPerMessage)) };
+    const withCommands = { perSecond: best(withRuns), cpuUsPerMessage: median(withRuns.map((run) => run.cpuUsPerMessage)) };
+    const costByThroughputPercent = Math.round(((without.perSecond - withCommands.perSecond) / Math.max(1, without.perSecond)) * 1000) / 10;
+    const costPercent =
+      without.cpuUsPerMessage !== undefined && withCommands.cpuUsPerMessage !== undefined && without.cpuUsPerMessage > 0
+        ? Math.round(((withCommands.cpuUsPerMessage - without.cpuUsPerMessage) / without.cpuUsPerMessage) * 1000) / 10
+        : costByThroughputPercent;
+    const duringDrain = withRuns.map((run) => run.commands).find((c) => c !== undefined);
+
+    return {
+      rate: options.commandRate,
+      seconds: options.commandSeconds,
+      roundTrip,
+      backlog: options.commandBacklog,
+      withoutPerSecond: without.perSecond,
+      withPerSecond: withCommands.perSecond,
+      ...(without.cpuUsPerMessage !== undefined ? { withoutCpuUsPerMessage: without.cpuUsPerMessage } : {}),
+      ...(withCommands.cpuUsPerMessage !== undefined ? { withCpuUsPerMessage: withCommands.cpuUsPerMessage } : {}),
+      runs: { without: withoutRuns.map((run) => run.perSecond), with: withRuns.map((run) => run.perSecond) },
+      duringDrain: duringDrain ?? { sent: 0, answered: 0, errors: 0 },
+      costPercent,
+      costByThroughputPercent,
+      ...(cpuPerCommandUs !== undefined ? { cpuPerCommandUs } : {}),
+    };
+  } finally {
+    await stopChild(context, child);
+    await side.close();
+  }
 }
 
 function redactUrl(url: string): string {
@@ -738,6 +890,21 @@ function printTable(report: Report): void {
     const shares = s.split.map((n) => `${Math.round((n / Math.max(1, s.messages)) * 100)} %`).join(" / ");
     rows.push(["6 scale-out: 2 runtimes, one queue", `${fmt(s.perSecond)} msg/s, split ${shares}`, "", ""]);
   }
+  const c = report.commands;
+  if (c) {
+    const rt = c.roundTrip.roundTrip;
+    rows.push([
+      `7 command round trip at ${c.rate}/s`,
+      rt ? `p50 ${rt.p50} ms, p99 ${rt.p99} ms (${c.roundTrip.answered}/${c.roundTrip.sent} answered)` : "no answers",
+      "",
+      "",
+    ]);
+    const cpu =
+      c.withoutCpuUsPerMessage !== undefined && c.withCpuUsPerMessage !== undefined
+        ? `CPU ${c.withoutCpuUsPerMessage} → ${c.withCpuUsPerMessage} µs/msg (${c.costPercent >= 0 ? "+" : ""}${c.costPercent} %)`
+        : `${fmt(c.withoutPerSecond)} → ${fmt(c.withPerSecond)} msg/s (${c.costPercent} %)`;
+    rows.push([`  drain of ${fmt(c.backlog)} with commands`, cpu, ...target("commandCostPercent")]);
+  }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0), ["scenario", "result", "target", ""][i]?.length ?? 0));
   const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   say(line(["scenario", "result", "target", ""]));
@@ -773,6 +940,23 @@ function printDetails(report: Report): void {
       `scale-out: ${s.split.map(fmt).join(" + ")} = ${fmt(s.messages)} msgs; ${s.chargersOnBoth} of ${s.chargers} chargers were split over both runtimes; ` +
         `order inversions within one runtime ${s.orderInversionsWithinInstance}; duplicates ${s.duplicates}; missing ${s.missing}` +
         (s.singleRuntimePerSecond ? `; one runtime alone: ${fmt(s.singleRuntimePerSecond)} msg/s` : ""),
+    );
+  }
+  const c = report.commands;
+  if (c) {
+    const rt = c.roundTrip.roundTrip;
+    if (rt) {
+      say(
+        `commands: ${c.roundTrip.sent} sent at ${c.rate}/s (msg.force, one charger), ${c.roundTrip.answered} answered, ${c.roundTrip.errors} errors; ` +
+          `msg in → response msg out: p50 ${rt.p50}, p90 ${rt.p90}, p99 ${rt.p99}, max ${rt.max} ms`,
+      );
+    }
+    const d = c.duringDrain;
+    say(`          during the ${fmt(c.backlog)} drain: ${d.sent} sent, ${d.answered} answered (responses queue behind the backlog), ${d.errors} errors`);
+    say(
+      `          drain throughput without commands ${c.runs.without.map(fmt).join(", ")} msg/s, with ${c.runs.with.map(fmt).join(", ")} msg/s ` +
+        `(best ${fmt(c.withoutPerSecond)} vs ${fmt(c.withPerSecond)}: ${c.costByThroughputPercent} % lost)` +
+        (c.cpuPerCommandUs !== undefined ? `; on an idle queue a command costs the runtime ${fmt(c.cpuPerCommandUs)} µs of CPU` : ""),
     );
   }
   const b2 = report.baselineMultipleAck;
@@ -876,6 +1060,7 @@ async function main(): Promise<number> {
     if (runs.has("latency")) report.latency = await runLatency(context);
     if (runs.has("memory")) report.memory = await runMemory(context);
     if (runs.has("scaleout")) report.scaleout = await runScaleOut(context, report.observations);
+    if (runs.has("commands")) report.commands = await runCommands(context);
     report.machine.nodeRed = versions.nodeRed ?? "not run";
     report.machine.amqplib = versions.amqplib ?? "unknown";
 
@@ -890,6 +1075,10 @@ async function main(): Promise<number> {
     if (report.memory) {
       t.rssGrowthMB = { value: report.memory.growthMB, target: `≤ +${TARGETS.rssGrowthMB} MB`, met: report.memory.growthMB <= TARGETS.rssGrowthMB };
       t.peakRssMB = { value: report.memory.peakMB, target: `≤ ${TARGETS.peakRssMB} MB`, met: report.memory.peakMB <= TARGETS.peakRssMB };
+    }
+    if (report.commands) {
+      const cost = report.commands.costPercent;
+      t.commandCostPercent = { value: cost, target: `cost < ${TARGETS.commandCostPercent} %`, met: cost < TARGETS.commandCostPercent };
     }
     report.pass = Object.values(t).every((entry) => entry === undefined || entry.met);
     report.machine.rabbitmq = (await ctlVersion) ?? report.machine.rabbitmq ?? "unknown";

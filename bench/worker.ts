@@ -17,6 +17,7 @@ import {
   buildFlow,
   summarise,
   type ChildMessage,
+  type CommandRunResult,
   type DrainResult,
   type FlowSpec,
   type ParentMessage,
@@ -33,6 +34,9 @@ interface EmbeddedRed {
   };
   readonly events: {
     once(event: string, listener: () => void): void;
+  };
+  readonly nodes: {
+    getNode(id: string): { receive(msg: Record<string, unknown>): void; error(...args: unknown[]): void } | null;
   };
   readonly hooks: {
     add(name: string, hook: (event: { node?: { id?: string } }) => void): void;
@@ -222,7 +226,7 @@ function writeNodesFile(dir: string): void {
   const lines = [
     "// Written by bench/worker.ts: the package's nodes from the build under test, plus bench-counter.",
     "module.exports = function (RED) {",
-    ...["easee-config", "easee-observations", "easee-filter"].map(
+    ...["easee-config", "easee-observations", "easee-filter", "easee-command"].map(
       (name) => `  require(${JSON.stringify(path.join(nodes, `${name}.js`))})(RED);`,
     ),
     `  require(${JSON.stringify(path.join(__dirname, "counter-node.js"))}).registerCounterNode(RED);`,
@@ -328,9 +332,61 @@ async function runNodeRed(): Promise<void> {
       });
     }
     const { flows, credentials } = buildFlow(spec);
-    if (spec.kind !== "idle") startProfile();
+    if (spec.kind !== "idle" && spec.kind !== "account") startProfile();
     await RED.runtime.flows.setFlows({ flows: { flows, credentials }, deploymentType: "full" });
     reportProgress(() => (filterHook ? meter.drained : counterHub.total()));
+  }
+
+  /** Scenario 7: commands into easee-command at a fixed rate; errors counted through the runtime's log hook. */
+  let stopCommands: (() => void) | undefined;
+  async function sendCommands(rate: number, durationMs: number): Promise<CommandRunResult> {
+    // setFlows may answer before the new flow's nodes exist.
+    let node = RED.nodes.getNode(NODE_IDS.command);
+    for (let waited = 0; !node && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      node = RED.nodes.getNode(NODE_IDS.command);
+    }
+    if (!node) throw new Error("no easee-command node deployed");
+    const commandNode = node;
+    // Each run counts its own answers (a warm-up run may have gone before on the same flow).
+    const previous = counterHub.counters.get(NODE_IDS.commandCounter);
+    if (previous) {
+      previous.count = 0;
+      previous.roundTrips.length = 0;
+    }
+    let sent = 0;
+    let errors = 0;
+    // easee-command reports failures with node.error(text, msg): count them on this node.
+    const report = commandNode.error.bind(commandNode);
+    commandNode.error = (...args: unknown[]): void => {
+      errors++;
+      report(...args);
+    };
+    return new Promise<CommandRunResult>((resolve) => {
+      const started = performance.now();
+      const timer = setInterval(() => {
+        if (performance.now() - started >= durationMs) return void finishRun();
+        // msg.force: the bench sends 10 a second to one charger, far past the rate guard a flow should respect.
+        commandNode.receive({ payload: 6 + (sent % 10), force: true, benchSentAt: performance.now() });
+        sent++;
+      }, 1000 / rate);
+      const finishRun = (): void => {
+        clearInterval(timer);
+        stopCommands = undefined;
+        // Answers still on their way: wait until all are in (or 10 s).
+        const deadline = Date.now() + 10_000;
+        const poll = setInterval(() => {
+          const counter = counterHub.counters.get(NODE_IDS.commandCounter);
+          const answered = counter?.count ?? 0;
+          if (answered + errors < sent && Date.now() < deadline) return;
+          clearInterval(poll);
+          commandNode.error = report;
+          const roundTrip = summarise([...(counter?.roundTrips ?? [])]);
+          resolve({ sent, answered, errors, ...(roundTrip ? { roundTrip } : {}) });
+        }, 50);
+      };
+      stopCommands = finishRun;
+    });
   }
 
   process.on("message", (message: ParentMessage) => {
@@ -339,6 +395,12 @@ async function runNodeRed(): Promise<void> {
         case "deploy":
           await deploy(message.flow);
           send({ type: "deployed" });
+          return;
+        case "commands":
+          send({ type: "commands", result: await sendCommands(message.rate, message.durationMs) });
+          return;
+        case "stopCommands":
+          stopCommands?.();
           return;
         case "result":
           send({ type: "result", result: result() });

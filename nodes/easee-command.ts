@@ -44,6 +44,8 @@ type Outcome = "accepted" | "refused" | "timeout" | "failed" | "coalesced";
 
 interface Flight {
   settled: boolean;
+  /** The config node still holds the command (waiting for the connection or the broker's confirm). */
+  sending: boolean;
   readonly abort: AbortController;
   handle?: PendingHandle;
 }
@@ -89,6 +91,22 @@ const init = (RED: NodeAPI): void => {
     let last: Outcome | undefined;
     let shown = "";
 
+    /**
+     * Status texts, translated once per key and count: a status is rendered twice per command, and RED._ (i18next)
+     * costs more than the rest of a command's handling. Bounded: a few keys times the counts seen in flight.
+     */
+    const statusTexts = new Map<string, string>();
+    function statusText(key: string, count?: number): string {
+      const cacheKey = count === undefined ? key : `${key}|${count}`;
+      let text = statusTexts.get(cacheKey);
+      if (text === undefined) {
+        text = count === undefined ? t(key) : t(key, { count });
+        if (statusTexts.size < 200) statusTexts.set(cacheKey, text);
+      }
+      return text;
+    }
+    let connectionText: { readonly state: ConnectionState; readonly status: NodeStatus } | undefined;
+
     function render(): void {
       if (closing) return;
       let status: NodeStatus;
@@ -97,15 +115,18 @@ const init = (RED: NodeAPI): void => {
         status = { fill: "red", shape: "ring", text: config ? "easee-command.status.cannotSend" : "easee-command.status.missingConfig" };
       } else if (flights.size > 0) {
         status = up
-          ? { fill: "blue", shape: "dot", text: t("easee-command.status.inFlight", { count: flights.size }) }
-          : { fill: "yellow", shape: "ring", text: t("easee-command.status.waiting", { count: flights.size }) };
+          ? { fill: "blue", shape: "dot", text: statusText("easee-command.status.inFlight", flights.size) }
+          : { fill: "yellow", shape: "ring", text: statusText("easee-command.status.waiting", flights.size) };
       } else if (connection === undefined) {
         status = { fill: "grey", shape: "ring", text: "easee-command.status.idle" };
       } else if (!up || last === undefined) {
-        status = connectionStatus(connection, (key) => RED._(key));
+        if (connectionText?.state !== connection) {
+          connectionText = { state: connection, status: connectionStatus(connection, (key) => RED._(key)) };
+        }
+        status = connectionText.status;
       } else {
         const fill = last === "accepted" || last === "coalesced" ? "green" : last === "refused" ? "yellow" : "red";
-        status = { fill, shape: "dot", text: t(`easee-command.status.${last}`) };
+        status = { fill, shape: "dot", text: statusText(`easee-command.status.${last}`) };
       }
       const signature = `${status.fill}|${status.shape}|${status.text}`;
       if (signature === shown) return;
@@ -250,12 +271,13 @@ const init = (RED: NodeAPI): void => {
         ticks: ticks.next(nowMs),
         expiresInMs: timeoutMs,
       });
-      const flight: Flight = { settled: false, abort: new AbortController() };
+      const flight: Flight = { settled: false, sending: true, abort: new AbortController() };
       let sentAtMs: number | undefined;
       const settle = (): boolean => {
         if (flight.settled) return false;
         flight.settled = true;
-        flight.abort.abort();
+        // Only a send still in progress needs withdrawing (an abort builds an exception object: not for every command).
+        if (flight.sending) flight.abort.abort();
         flight.handle?.cancel();
         flights.delete(flight);
         return true;
@@ -289,9 +311,11 @@ const init = (RED: NodeAPI): void => {
       render();
       config.sendCommand(encoded, { timeoutMs, signal: flight.abort.signal }).then(
         () => {
+          flight.sending = false;
           sentAtMs = Date.now();
         },
         (error: unknown) => {
+          flight.sending = false;
           if (flight.settled || closing) return;
           settle();
           // Nothing reached the charger: the attempt does not count against its rate budget.
@@ -307,7 +331,7 @@ const init = (RED: NodeAPI): void => {
       closing = true;
       for (const flight of [...flights]) {
         flight.settled = true;
-        flight.abort.abort();
+        if (flight.sending) flight.abort.abort();
         flight.handle?.cancel();
       }
       flights.clear();

@@ -218,7 +218,9 @@ const init = (RED: NodeAPI): void => {
     }
 
     // --- the same account consumed by two config nodes: warn in the log and the status -----------------------------
-    const accountKey = deployed ? `${deployed.apiUrl}\n${deployed.userName.toLowerCase()}` : "";
+    // AMQP only: each SignalR connection gets the whole stream, so two of them on one account split nothing.
+    const accountKey =
+      deployed && !isProblem(settings) && settings.stream !== "signalr" ? `${deployed.apiUrl}\n${deployed.userName.toLowerCase()}` : "";
     const self = { label: def.name ? `"${def.name}" (${node.id})` : node.id, recheck: () => recheckShared() };
     let consuming = false;
     /** The other config nodes consuming this account's queue (labels); empty when alone. */

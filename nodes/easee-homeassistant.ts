@@ -13,6 +13,7 @@ import {
   HomeAssistantBridge,
   cleanBase,
   createSelection,
+  parseCommandTopic,
   readCommandAnswer,
   type CommandProblem,
   type CommandRequest,
@@ -239,6 +240,13 @@ const init = (RED: NodeAPI): void => {
         return;
       }
 
+      // A retained command would be replayed at every reconnect of the mqtt in (a reboot at every deploy): not acted on.
+      if ((msg as { retain?: unknown }).retain === true && parseCommandTopic({ prefix, baseTopic }, topic) !== undefined) {
+        node.warn(t("easee-homeassistant.warn.retainedCommand", { topic: topic.slice(0, 200) }));
+        done();
+        return;
+      }
+
       // Home Assistant's command for a control, from an `mqtt in` on <stateTopic>/+/+/set.
       const handled = bridge.command(topic, msg.payload);
       if (handled !== undefined) {
@@ -246,10 +254,12 @@ const init = (RED: NodeAPI): void => {
           send([handled.messages.length > 0 ? toMsgs(handled.messages) : null, commandMsg(handled.request)]);
         } else {
           const text = problemText(t, handled.problem);
-          sendAll(
-            send,
-            bridge.reportCommand({ chargerId: handled.chargerId, outcome: "failed", command: handled.command, error: text, at: new Date().toISOString() }),
-          );
+          if (handled.known) {
+            sendAll(
+              send,
+              bridge.reportCommand({ chargerId: handled.chargerId, outcome: "failed", command: handled.command, error: text, at: new Date().toISOString() }),
+            );
+          }
           node.error(text, msg);
         }
         done();

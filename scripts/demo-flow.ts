@@ -4,6 +4,8 @@
  * easee-filter splitting power and energy from the state, each to its own debug node (the state by its label), and,
  * when Mosquitto answers, an `mqtt out` publishing every observation under its msg.topic. Group "Try it": inject
  * buttons that start and stop a charging session on the simulator, so a state change can be seen on demand.
+ * Group "Commands" (commandDemoNodes): inject 6 A / 16 A → easee-command to the first charger, and that charger's
+ * limit, current and power, so the effect of a command shows in its observations.
  */
 
 /** A node of a flow file, as Node-RED stores it. */
@@ -268,6 +270,7 @@ export function buildDemoFlow(options: DemoFlowOptions): DemoFlow {
     debug(DEMO_IDS.debugSession, DEMO_IDS.sessionGroup, "Simulator answer", right, (session.rowY(0) + session.rowY(1)) / 2, { property: "payload" }),
   ];
   flows.push(...presenceGroup(options, nextGroupY(flows), debug));
+  flows.push(...commandDemoNodes(z, DEMO_IDS.config, nextGroupY(flows)));
   if (options.mqtt) {
     flows.push(
       {
@@ -441,6 +444,130 @@ function presenceGroup(options: DemoFlowOptions, top: number, debug: DebugNode):
     type: "group",
     z,
     name: "Presence & Equalizer: a charger goes silent and comes back; the grid as the Equalizer sees it",
+    style: { label: true },
+    nodes: members.map((node) => node.id),
+    ...box,
+  };
+  return [group, ...members];
+}
+
+/** The command group: self-contained (its own ids and area), placed below the groups above it. */
+export const DEMO_COMMAND_IDS = {
+  group: "easee-demo-commands",
+  inject6: "easee-demo-command-6a",
+  inject16: "easee-demo-command-16a",
+  command: "easee-demo-command",
+  debugResponses: "easee-demo-debug-command-responses",
+  observations: "easee-demo-command-observations",
+  filter: "easee-demo-command-filter",
+  debugEffect: "easee-demo-debug-command-effect",
+} as const;
+
+/** The charger the demo's command group drives: the simulator's first, the one charging a car. */
+export const DEMO_COMMAND_CHARGER = "EH000001";
+
+/**
+ * Inject 6 A / inject 16 A → easee-command (SetDynamicChargerCurrent, 10 min TTL) → debug "Command responses";
+ * below, that charger's DynamicChargerCurrent, OutputCurrent and TotalPower in a debug node with a status, so the
+ * effect of each click shows within seconds. A group box starting at `top`.
+ */
+export function commandDemoNodes(z: string, configId: string, top: number): FlowFileNode[] {
+  const g = DEMO_COMMAND_IDS.group;
+  const { box, rowY } = groupBox(top, 3);
+  const [left, middle, right] = DEMO_LAYOUT.columns;
+  const inject = (id: string, amps: number, y: number): FlowFileNode => ({
+    id,
+    type: "inject",
+    z,
+    g,
+    name: `${amps} A`,
+    props: [{ p: "payload" }],
+    repeat: "",
+    crontab: "",
+    once: false,
+    onceDelay: 0.1,
+    topic: "",
+    payload: JSON.stringify({ Current_Amp: amps, TTL_Minutes: 10 }),
+    payloadType: "json",
+    x: left,
+    y,
+    wires: [[DEMO_COMMAND_IDS.command]],
+  });
+  const debug = (id: string, name: string, y: number, complete: string): FlowFileNode => ({
+    id,
+    type: "debug",
+    z,
+    g,
+    name,
+    active: true,
+    tosidebar: true,
+    console: false,
+    tostatus: true,
+    complete,
+    targetType: complete === "true" ? "full" : "msg",
+    statusVal: "payload",
+    statusType: "auto",
+    x: right,
+    y,
+    wires: [],
+  });
+  const members: FlowFileNode[] = [
+    inject(DEMO_COMMAND_IDS.inject6, 6, rowY(0)),
+    inject(DEMO_COMMAND_IDS.inject16, 16, rowY(1)),
+    {
+      id: DEMO_COMMAND_IDS.command,
+      type: "easee-command",
+      z,
+      g,
+      name: "",
+      config: configId,
+      chargerId: DEMO_COMMAND_CHARGER,
+      command: "SetDynamicChargerCurrent",
+      timeoutSeconds: 30,
+      allowPermanent: false,
+      x: middle,
+      y: (rowY(0) + rowY(1)) / 2,
+      wires: [[DEMO_COMMAND_IDS.debugResponses], []],
+    },
+    debug(DEMO_COMMAND_IDS.debugResponses, "Command responses", (rowY(0) + rowY(1)) / 2, "true"),
+    {
+      id: DEMO_COMMAND_IDS.observations,
+      type: "easee-observations",
+      z,
+      g,
+      name: DEMO_COMMAND_CHARGER,
+      config: configId,
+      topic: "easee/{chargerId}/{name}",
+      chargers: DEMO_COMMAND_CHARGER,
+      includeUnknown: true,
+      maxAgeSeconds: 0,
+      x: left,
+      y: rowY(2),
+      wires: [[DEMO_COMMAND_IDS.filter]],
+    },
+    {
+      id: DEMO_COMMAND_IDS.filter,
+      type: "easee-filter",
+      z,
+      g,
+      name: "Limit, current, power",
+      rules: [{ ids: "DynamicChargerCurrent, OutputCurrent, TotalPower" }],
+      otherwise: false,
+      checkall: true,
+      onlyOnChange: false,
+      chargers: "",
+      outputs: 1,
+      x: middle,
+      y: rowY(2),
+      wires: [[DEMO_COMMAND_IDS.debugEffect]],
+    },
+    debug(DEMO_COMMAND_IDS.debugEffect, "Limit, current & power", rowY(2), "payload"),
+  ];
+  const group: FlowFileNode = {
+    id: g,
+    type: "group",
+    z,
+    name: `Commands: dynamic current of ${DEMO_COMMAND_CHARGER} (click 6 A or 16 A, watch the limit and the power follow)`,
     style: { label: true },
     nodes: members.map((node) => node.id),
     ...box,

@@ -603,7 +603,18 @@ export class ChargerModel {
   /** OutputPhase (110): 30 = 3 phases TN, 10 = 1 phase, 0 = unassigned while not charging. */
   private outputPhase(): number {
     if (this.opModeOfStage() !== OP_MODE.Charging) return 0;
-    return this.phases === 3 ? 30 : 10;
+    return this.activePhases() === 3 ? 30 : 10;
+  }
+
+  /**
+   * Phases the car charges on: the installation's, narrowed by the dynamic circuit current as Easee does for phase
+   * switching: P2 = P3 = 0 (any phase at 0 A on a three-phase circuit) charges on phase 1 only; 0 A on phase 1 too
+   * pauses.
+   */
+  private activePhases(): 0 | 1 | 3 {
+    if ((this.dynamicCircuit[0] as number) <= 0) return 0;
+    if (this.phases === 1) return 1;
+    return this.dynamicCircuit.every((amps) => amps > 0) ? 3 : 1;
   }
 
   private pilotMode(): string {
@@ -617,7 +628,7 @@ export class ChargerModel {
     if (this.stage === "authorizing") return 55;
     if (this.stage === "completed") return 6;
     if (this.dynamicChargerCurrent <= 0) return 52;
-    if (Math.min(...this.dynamicCircuit) <= 0) return 2;
+    if (this.activePhases() === 0) return 2;
     if (this.maxChargerCurrent <= 0) return 51;
     return 0;
   }
@@ -625,11 +636,13 @@ export class ChargerModel {
   /** The current the car may draw now, per phase, A. */
   private targetCurrent(): number {
     if (!this.car || !this.enabled || !this.car.authorized) return 0;
+    const phases = this.activePhases();
+    if (phases === 0) return 0;
     const limit = Math.min(
       this.maxChargerCurrent,
       this.dynamicChargerCurrent,
-      ...this.circuitMax.slice(0, this.phases),
-      ...this.dynamicCircuit.slice(0, this.phases),
+      ...this.circuitMax.slice(0, phases),
+      ...this.dynamicCircuit.slice(0, phases),
       this.car.maxCurrent,
     );
     // EVs cannot charge below 6 A (IEC 61851): a lower limit pauses.
@@ -688,7 +701,9 @@ export class ChargerModel {
     const out: ModelObservation[] = [];
     this.emitState(out);
     const target = this.stage === "charging" ? this.targetCurrent() : 0;
-    if (Math.abs(target - this.current) > 0.05 || this.lastSent.get(OBS.TotalPower) === undefined) {
+    // A phase switch (OutputPhase changed) moves power and phase currents even at the same current per phase.
+    const phasesSwitched = out.some((observation) => observation.observationId === OBS.OutputPhase);
+    if (Math.abs(target - this.current) > 0.05 || phasesSwitched || this.lastSent.get(OBS.TotalPower) === undefined) {
       this.current = target;
       out.push(...this.electrical(false));
     }
@@ -735,7 +750,7 @@ export class ChargerModel {
       // a random walk pulled back towards 230 V, so the grid wanders but does not drift away
       const current = this.baseVolts[i] as number;
       this.baseVolts[i] = clamp(current + (230 - current) * 0.01 + this.jitter(0.3), 222, 238);
-      this.volts[i] = this.baseVolts[i] as number - (i < this.phases ? this.current * 0.06 : 0);
+      this.volts[i] = this.baseVolts[i] as number - (i < this.activePhases() ? this.current * 0.06 : 0);
     }
     this.ambient = clamp(this.ambient + this.jitter(0.02), 0, 35);
     const heating = this.current * 0.4;
@@ -814,7 +829,8 @@ export class ChargerModel {
 
   private phaseCurrents(): [number, number, number] {
     const c = this.current;
-    return [0, 1, 2].map((i) => (i < this.phases && c > 0 ? round(c * (1 + (this.phaseSkew[i] as number)), 2) : 0)) as [
+    const phases = this.activePhases();
+    return [0, 1, 2].map((i) => (i < phases && c > 0 ? round(c * (1 + (this.phaseSkew[i] as number)), 2) : 0)) as [
       number,
       number,
       number,

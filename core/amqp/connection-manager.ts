@@ -199,11 +199,6 @@ export class ConnectionManager {
     return { ...this.counters };
   }
 
-  /** True while a connection with a consumer is up. */
-  get isConsuming(): boolean {
-    return this.channel !== undefined;
-  }
-
   /**
    * Adds (or replaces, same id) a subscriber; it gets the current state at once. The first one that needs the
    * consumer (see needsConsumer) connects; a state-only subscriber alone connects nothing and is told so.
@@ -220,7 +215,11 @@ export class ConnectionManager {
       this.start();
       return;
     }
-    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) this.setState(NO_CONSUMER_STATE);
+    if (!this.loop && this.currentState !== NO_CONSUMER_STATE) {
+      // Tells every subscriber, this one included.
+      this.setState(NO_CONSUMER_STATE);
+      return;
+    }
     this.notify(subscriber, this.currentState);
   }
 

@@ -116,7 +116,14 @@ export interface BridgeOptions extends TopicOptions {
 /** What the node does with a msg on a command topic (see `HomeAssistantBridge.command`). */
 export type CommandHandling =
   | { readonly ok: true; readonly request: CommandRequest; readonly messages: MqttMessage[] }
-  | { readonly ok: false; readonly problem: CommandProblem; readonly chargerId: string; readonly command: string };
+  | {
+      readonly ok: false;
+      readonly problem: CommandProblem;
+      readonly chargerId: string;
+      readonly command: string;
+      /** The charger was heard since the last deploy (its last-command sensor is worth updating; a made-up serial is not). */
+      readonly known: boolean;
+    };
 
 export const DEFAULT_MAX_CHARGERS = 500;
 
@@ -368,15 +375,15 @@ export class HomeAssistantBridge {
     const chargerId = charger?.chargerId ?? parsed.level;
     const control = findControl(parsed.key);
     const command = control?.command ?? "";
-    if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command };
+    if (this.controls.length === 0) return { ok: false, problem: { code: "controlsOff" }, chargerId, command, known: charger !== undefined };
     // Equalizers have no charger controls: a command topic for one was not announced by this node.
     const equalizer = (charger?.device ?? deviceKindOf(chargerId)) === "equalizer";
     if (control === undefined || !this.controls.includes(control) || equalizer) {
-      return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command };
+      return { ok: false, problem: { code: "unknownControl", control: parsed.key.slice(0, 64) }, chargerId, command, known: charger !== undefined };
     }
     const readings = charger?.controls ?? { circuit: [] };
     const translated = translateCommand(control, chargerId, payload, readings);
-    if (!translated.ok) return { ok: false, problem: translated.problem, chargerId, command };
+    if (!translated.ok) return { ok: false, problem: translated.problem, chargerId, command, known: charger !== undefined };
     const messages = this.reportCommand({ chargerId, outcome: "sent", command, arguments: translated.request.payload, at: now.toISOString() });
     return { ok: true, request: translated.request, messages };
   }

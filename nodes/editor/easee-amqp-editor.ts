@@ -7,6 +7,7 @@
  */
 import { findObservationById } from "../../core/catalogue";
 import { parseChargerFilter } from "../../core/observations/chargers";
+import { parseSilenceMinutes } from "../../core/observations/presence";
 import { compileTopicTemplate, type TopicFields } from "../../core/observations/topic";
 import { catalogueNameLookup } from "../../core/routing/catalogue";
 import { compileFilter, type RuleProblem } from "../../core/routing/rules";
@@ -46,6 +47,11 @@ export function checkRule(text: unknown): RuleCheck {
   return { ok: true, matches: normalised === "" ? "" : normalised.split(", ").map(describeToken).join(", ") };
 }
 
+/** True when the runtime takes this `silenceMinutes` (empty means the default, 20). */
+export function silenceMinutesValid(value: unknown): boolean {
+  return parseSilenceMinutes(typeof value === "string" ? value.trim() : value) !== undefined;
+}
+
 /** The topic an observation with `example`'s fields gets from `template`, and the placeholders that are not ours. */
 export function topicPreview(template: unknown, example: TopicFields): { topic: string; unknown: readonly string[] } {
   const compiled = compileTopicTemplate(typeof template === "string" ? template : undefined);
@@ -57,4 +63,4 @@ export function chargerSerials(text: unknown): readonly string[] {
   return parseChargerFilter(typeof text === "string" ? text : "").serials;
 }
 
-(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview, chargerSerials });
+(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview, chargerSerials, silenceMinutesValid });

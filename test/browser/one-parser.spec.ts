@@ -82,7 +82,16 @@ describe("one parser: the dialogs check with the runtime's code (headless Chromi
     assert.equal(response.status(), 200);
     assert.deepEqual(
       await editor.page.evaluate(() => Object.keys((window as unknown as { EaseeAmqpEditor: object }).EaseeAmqpEditor).sort()),
-      ["chargerSerials", "checkRule", "ruleProblems", "topicPreview"],
+      ["chargerSerials", "checkRule", "ruleProblems", "silenceMinutesValid", "topicPreview"],
+    );
+    // The observations dialog's Offline after: the runtime's parseSilenceMinutes, run in the page.
+    assert.deepEqual(
+      await editor.page.evaluate(() =>
+        ["", "20", "0.5", "0", "-1", "soon"].map((value) =>
+          (window as unknown as { EaseeAmqpEditor: { silenceMinutesValid(value: string): boolean } }).EaseeAmqpEditor.silenceMinutesValid(value),
+        ),
+      ),
+      [true, true, true, false, false, false],
     );
   });
 

@@ -30,6 +30,13 @@ interface QuickReport {
   latency: { published: number; received: number; latency: { samples: number; p50: number; p99: number; max: number } };
   memory: { messages: number; beforeMB: number; afterMB: number; peakMB: number };
   scaleout: { messages: number; split: number[]; duplicates: number; missing: number };
+  commands: {
+    roundTrip: { sent: number; answered: number; errors: number; roundTrip: { samples: number; p50: number; p99: number } };
+    backlog: number;
+    withoutPerSecond: number;
+    withPerSecond: number;
+    costPercent: number;
+  };
 }
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -63,6 +70,8 @@ describe("npm run bench --quick (integration)", function () {
         "5 RSS over 3,000 msgs",
         "peak RSS, 3,000 waiting at deploy",
         "6 scale-out: 2 runtimes, one queue",
+        "7 command round trip at 10/s",
+        "drain of 2,000 with commands",
       ]) {
         assert.ok(stdout.includes(row), `table row "${row}" missing:\n${stdout}`);
       }
@@ -98,6 +107,14 @@ describe("npm run bench --quick (integration)", function () {
       assert.equal(report.scaleout.split.length, 2);
       assert.equal(report.scaleout.duplicates, 0);
       assert.equal(report.scaleout.missing, 0);
+
+      // Every command answered by the simulator's charger, none failed.
+      const commands = report.commands;
+      assert.ok(commands.roundTrip.sent > 0);
+      assert.equal(commands.roundTrip.answered, commands.roundTrip.sent);
+      assert.equal(commands.roundTrip.errors, 0);
+      assert.equal(commands.roundTrip.roundTrip.samples, commands.roundTrip.answered);
+      assert.ok(commands.withoutPerSecond > 0 && commands.withPerSecond > 0 && Number.isFinite(commands.costPercent));
 
       // Cleaned up: the run's queue (and exchange) are deleted.
       await assert.rejects(queueInfo(report.queue), /NOT_FOUND|404/);

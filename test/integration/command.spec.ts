@@ -11,6 +11,9 @@ import type { NodeMessage } from "node-red";
 import { COMMANDS, ticksFromMs } from "../../core/command";
 import commandNode from "../../nodes/easee-command";
 import configNode from "../../nodes/easee-config";
+import filterNode from "../../nodes/easee-filter";
+import observationsNode from "../../nodes/easee-observations";
+import { DEMO_COMMAND_CHARGER, DEMO_COMMAND_IDS, buildDemoFlow } from "../../scripts/demo-flow";
 import type { EaseeConfigNode } from "../../nodes/shared/config-api";
 import { startSimulator, type Simulator } from "../../simulator/index";
 import { type FlowNode, Inbox, callText, calls, coreNodeModule, english, loadFlow, nextCall, setTestTuning } from "../helpers/flows";
@@ -305,6 +308,40 @@ describe("easee-command with RabbitMQ and the simulator (integration)", function
     await click("3 phases (16 A)", 5);
     assert.deepEqual(sim.chargers[0]?.settings.dynamicCircuitCurrent, [16, 16, 16]);
     assert.equal(errors.msgs.length, 0);
+  });
+
+  it("the demo's command group: 6 A and 16 A change the charger's dynamic current, seen in its observations", async () => {
+    assert.equal(serial, DEMO_COMMAND_CHARGER, "the demo drives the simulator's first charger");
+    const demo = buildDemoFlow({ apiUrl: sim.apiUrl, username: sim.credentials.userName, password: sim.credentials.password });
+    // The command group is self-contained: it needs only the tab and the account node beside it.
+    const ours = demo.flows.filter(
+      (node) => node.type === "tab" || node.type === "easee-config" || node.id === DEMO_COMMAND_IDS.group || node.g === DEMO_COMMAND_IDS.group,
+    );
+    assert.equal(ours.filter((node) => node.g === DEMO_COMMAND_IDS.group).length, 7);
+    const flowNodes = ours.map((node): FlowNode => (node.type === "debug" ? { id: node.id, type: "helper", z: node.z } : { ...node }));
+    await loadFlow(
+      [configNode, observationsNode, filterNode, commandNode, coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js")],
+      flowNodes,
+      demo.credentials,
+    );
+    await nextCall(DEMO_COMMAND_IDS.command, "status", (args) => callText(args) === "easee-config.status.connected", 15_000);
+    const responses = new Inbox(DEMO_COMMAND_IDS.debugResponses);
+    const effect = new Inbox(DEMO_COMMAND_IDS.debugEffect);
+    const limitSeen = async (amps: number) => {
+      for (;;) {
+        const msg = await effect.next(10_000);
+        const name = (msg as NodeMessage & { easee: { name: string } }).easee.name;
+        if (name === "DynamicChargerCurrent" && msg.payload === amps) return;
+      }
+    };
+    for (const [inject, amps] of [[DEMO_COMMAND_IDS.inject6, 6], [DEMO_COMMAND_IDS.inject16, 16]] as const) {
+      const seen = limitSeen(amps);
+      helper.getNode(inject).receive({});
+      const response = await responses.next(10_000);
+      assert.equal(payload(response).accepted, true);
+      await seen;
+      assert.equal(sim.chargers[0]?.settings.dynamicChargerCurrent, amps);
+    }
   });
 
   it("a redeploy with commands in flight: no crash, no error, no timer left", async () => {

@@ -28,9 +28,9 @@ function examplesDir(): string {
   throw new Error("examples/ not found");
 }
 
-const EXAMPLES = ["Observations in the Debug sidebar", "Chosen values to MQTT", "Last values on demand"];
+const EXAMPLES = ["Observations in the Debug sidebar", "Chosen values to MQTT", "Last values on demand", "Charger offline alert"];
 const OUR_TYPES = new Set(["easee-config", "easee-observations", "easee-filter"]);
-const CORE_TYPES = new Set(["tab", "comment", "debug", "inject", "catch", "mqtt out", "mqtt-broker"]);
+const CORE_TYPES = new Set(["tab", "comment", "debug", "inject", "catch", "switch", "mqtt out", "mqtt-broker"]);
 
 function readExample(name: string): FlowNode[] {
   return JSON.parse(fs.readFileSync(path.join(examplesDir(), `${name}.json`), "utf8")) as FlowNode[];
@@ -131,9 +131,9 @@ describe("flow: examples", function () {
     });
 
     /** The example with the simulator's API URL, the test broker, and helper nodes in place of debug nodes. */
-    async function deploy(name: string): Promise<FlowNode[]> {
+    async function deploy(name: string, change: (node: FlowNode) => FlowNode = (node) => node): Promise<FlowNode[]> {
       const mqttUrl = new URL(MQTT_URL);
-      const flow = readExample(name).map((node): FlowNode => {
+      const flow = readExample(name).map(change).map((node): FlowNode => {
         if (node.type === "easee-config") return { ...node, apiUrl: api.url };
         if (node.type === "mqtt-broker") return { ...node, broker: mqttUrl.hostname, port: mqttUrl.port || "1883" };
         if (node.type === "debug") return { id: node.id, type: "helper", z: node.z as string, name: node.name };
@@ -141,7 +141,15 @@ describe("flow: examples", function () {
       });
       const config = flow.find((node) => node.type === "easee-config") as FlowNode;
       await loadFlow(
-        [configNode, observationsNode, filterNode, coreMqttNodes(), coreNodeModule("common/20-inject.js"), coreNodeModule("common/90-comment.js")],
+        [
+          configNode,
+          observationsNode,
+          filterNode,
+          coreMqttNodes(),
+          coreNodeModule("common/20-inject.js"),
+          coreNodeModule("common/90-comment.js"),
+          coreNodeModule("function/10-switch.js"),
+        ],
         flow,
         { [config.id]: { username: api.credentials.userName, password: api.credentials.password } },
       );
@@ -222,6 +230,21 @@ describe("flow: examples", function () {
           ["easee/EH000001/TotalPower", 2],
         ],
       );
+    });
+
+    it("Charger offline alert: a silent charger reaches 'went offline', its next message 'back online'", async () => {
+      // The example's 20 minutes, shortened the way a user would in the dialog.
+      const flow = await deploy("Charger offline alert", (node) => (node.type === "easee-observations" ? { ...node, silenceMinutes: 0.01 } : node));
+      const offline = new Inbox(idOf(flow, "helper", "went offline"));
+      const online = new Inbox(idOf(flow, "helper", "back online"));
+      publish("EH000007", 120, 1);
+      const [gone] = await offline.waitFor(1, 10000);
+      assert.equal(gone?.topic, "easee/EH000007/Online");
+      assert.equal(gone?.payload, false);
+      publish("EH000007", 120, 2);
+      const [back] = await online.waitFor(1, 10000);
+      assert.equal(back?.payload, true);
+      assert.equal(online.msgs.length + offline.msgs.length, 2, "observations themselves go to neither");
     });
   });
 });

@@ -107,6 +107,18 @@ describe("easee-homeassistant node: controls", function () {
     assert.deepEqual((await cmd.next()).topic, "Reboot");
   });
 
+  it("does not act on a retained command (the broker would replay it at every reconnect)", async () => {
+    const { out, cmd } = await load({ controls: true, reboot: true });
+    send("ha", observation(120, "TotalPower", 7.2));
+    await out.waitFor(9);
+    const warning = nextCall("ha", "warn");
+    send("ha", { topic: "easee/EH123456/reboot/set", payload: "PRESS", retain: true });
+    assert.equal(callText(await warning), english("easee-homeassistant.warn.retainedCommand", { topic: "easee/EH123456/reboot/set" }));
+    send("ha", { topic: "easee/EH123456/reboot/set", payload: "PRESS", retain: false });
+    assert.equal((await cmd.next()).topic, "Reboot");
+    assert.equal(cmd.msgs.length, 1);
+  });
+
   it("shows easee-command's answer in the last-command sensor: a refused command is visible", async () => {
     const { out } = await load({ controls: true });
     send("ha", observation(120, "TotalPower", 7.2));

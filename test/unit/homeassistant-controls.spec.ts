@@ -286,6 +286,15 @@ describe("homeassistant controls: commands", () => {
     assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 50, "1 MB topics checked in under 50 ms");
   });
 
+  it("says whether a refused command names a charger it has heard (only those get a last-command state)", () => {
+    const target = bridge();
+    observe(target, 120, 1);
+    const known = target.command("easee/EH123456/enabled/set", "maybe");
+    const madeUp = target.command("easee/XX0000000000000000/enabled/set", "maybe");
+    assert.deepEqual([known?.ok, known && !known.ok && known.known], [false, true]);
+    assert.deepEqual([madeUp?.ok, madeUp && !madeUp.ok && madeUp.known], [false, false]);
+  });
+
   it("recognises only <stateTopic>/<serial>/<control>/set", () => {
     assert.deepEqual(parseCommandTopic(TOPICS, "easee/EH123456/enabled/set"), { level: "EH123456", key: "enabled" });
     assert.deepEqual(parseCommandTopic({ prefix: "ha", baseTopic: "home/easee" }, "home/easee/EH1/phases/set"), { level: "EH1", key: "phases" });

@@ -221,6 +221,43 @@ describe("simulator charger model", () => {
       assert.equal(model.value(OBS.ChargerOpMode), OP_MODE.Disconnected);
     });
 
+    it("22 with P2 = P3 = 0 switches to one phase (OutputPhase 10, power a third), back to three with all phases", () => {
+      const model = new ChargerModel({ serial: "EH000016", startCharging: true, startMs: START });
+      model.boot();
+      run(model, 2);
+      model.applyCommand(command(47, [[1, "16"]]));
+      model.applyCommand(command(24, [[1, "16"], [2, "16"], [3, "16"]]));
+      const three = model.applyCommand(command(22, [[1, "16"], [2, "16"], [3, "16"]]));
+      const threePower = Number(model.value(OBS.TotalPower));
+      assert.ok(three.wasAccepted && threePower > 10, `three phases: ${threePower} kW`);
+      const one = model.applyCommand(command(22, [[1, "16"], [2, "0"], [3, "0"]]));
+      assert.equal(one.wasAccepted, true);
+      assert.equal(model.value(OBS.OutputPhase), 10);
+      assert.equal(model.value(OBS.ChargerOpMode), OP_MODE.Charging);
+      assert.equal(valueIn(one.observations, OBS.InCurrent_T3), 0);
+      assert.ok(Math.abs((valueIn(one.observations, OBS.InCurrent_T2) as number) - 16) < 0.5);
+      const onePower = Number(model.value(OBS.TotalPower));
+      assert.ok(onePower > 3 && onePower < 4.2, `one phase: ${onePower} kW`);
+      model.applyCommand(command(22, [[1, "16"], [2, "16"], [3, "16"]]));
+      assert.equal(model.value(OBS.OutputPhase), 30);
+      const paused = model.applyCommand(command(22, [[1, "0"], [2, "0"], [3, "0"]]));
+      assert.equal(paused.wasAccepted, true);
+      assert.equal(model.value(OBS.TotalPower), 0);
+    });
+
+    it("refuses a dynamic circuit current above the circuit's maximum, like a real charger", () => {
+      const model = new ChargerModel({ serial: "EH000017", startMs: START });
+      model.boot();
+      const refused = model.applyCommand(command(22, [[1, "32"], [2, "32"], [3, "32"]]));
+      assert.deepEqual([refused.wasAccepted, refused.resultCode], [false, RESULT_CODE.InvalidArguments]);
+      assert.match(refused.comment, /above the circuit's maximum of 25 A/);
+      for (const id of [COMMAND.OverrideSchedule, COMMAND.UpgradeFirmware, COMMAND.SetDynamicCurrentOfflineFallback]) {
+        const args: Array<[number, string]> = id === COMMAND.SetDynamicCurrentOfflineFallback ? [[1, "6"], [2, "6"], [3, "6"]] : [];
+        assert.equal(model.applyCommand(command(id, args)).wasAccepted, true, `command ${id}`);
+      }
+      assert.deepEqual(model.settings.offlineFallback, [6, 6, 6]);
+    });
+
     it("refuses unknown commands, bad arguments and expired commands with a reason", () => {
       const model = new ChargerModel({ serial: "EH000015", startMs: START });
       model.boot();
