@@ -1,6 +1,7 @@
 /** Easee's SignalR hub as a stream source for personal (app) accounts; see docs/signalr.md. */
 import type { EaseeApiClient } from "../easee-api";
 import { SignalrStream, type SignalrStreamOptions } from "./stream";
+import { MAX_API_URL_CHARS, trimTrailingSlashes } from "../easee-api/responses";
 
 export { SignalrStream, SIGNALR_IDLE_STATE, SUBSCRIBE_METHOD } from "./stream";
 export type { SignalrLogLevel, SignalrStreamOptions, SignalrStreamStats } from "./stream";
@@ -28,7 +29,10 @@ export function signalrStreamFor(
 
 /** The hub URL, checked: http(s) or ws(s), no credentials, no fragment. Throws RangeError in plain words. */
 export function normaliseHubUrl(value: string): string {
-  const text = (value ?? "").trim();
+  const raw = typeof value === "string" ? value : "";
+  // Bounded before parsing, like the API URL (issue 12): a real hub URL is about 40 characters.
+  if (raw.length > MAX_API_URL_CHARS) throw new RangeError(`The SignalR hub URL is too long (${raw.length} characters).`);
+  const text = raw.trim();
   let url: URL;
   try {
     url = new URL(text);
@@ -40,5 +44,6 @@ export function normaliseHubUrl(value: string): string {
   }
   if (url.username !== "" || url.password !== "") throw new RangeError("The SignalR hub URL must not contain a user name or password.");
   if (url.hash !== "") throw new RangeError("The SignalR hub URL must not contain a fragment (#…).");
-  return url.toString().replace(/\/+$/, "");
+  // A backwards scan, not /\/+$/: that is quadratic on "//…/x" (issue 12).
+  return trimTrailingSlashes(url.toString());
 }

@@ -51,6 +51,8 @@ export interface SignalrStreamOptions {
   readonly connectTimeoutMs?: number;
   /** Replay detection (replay.ts). */
   readonly replayGraceMs?: number;
+  /** A SubscribeWithCurrentState call unanswered this long counts as failed (tried again at the next refresh). Default 30 s. */
+  readonly subscribeTimeoutMs?: number;
   readonly scheduler?: Scheduler;
   readonly log?: (level: SignalrLogLevel, message: string) => void;
   /** Every state change (also with no subscriber listening). */
@@ -350,7 +352,7 @@ export class SignalrStream implements StreamSource {
       if (subscribed.has(charger.id) || this.link !== link) continue;
       this.replays.begin(charger.id, this.scheduler.now());
       try {
-        await link.invoke(SUBSCRIBE_METHOD, charger.id, true);
+        await this.withTimeout(link.invoke(SUBSCRIBE_METHOD, charger.id, true), this.options.subscribeTimeoutMs ?? 30_000);
         subscribed.add(charger.id);
         this.counters.subscriptions += 1;
       } catch (error) {
@@ -456,6 +458,16 @@ export class SignalrStream implements StreamSource {
     });
     await Promise.race([link.stop().catch(() => undefined), guard]);
     this.scheduler.clearTimeout(timer);
+  }
+
+  /** `work`, or a rejection after `ms`: a hub that never completes a call must not hold the stream up. */
+  private withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+    let timer: ReturnType<Scheduler["setTimeout"]> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = this.scheduler.setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+    });
+    work.catch(() => undefined);
+    return Promise.race([work, timeout]).finally(() => this.scheduler.clearTimeout(timer));
   }
 
   private raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

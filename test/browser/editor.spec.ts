@@ -570,7 +570,7 @@ describe("editor in a real browser (headless Chromium)", function () {
         await page.mouse.move(10, 10);
       });
 
-      inLanguage("the observations and home assistant dialogs in this language", async (editor) => {
+      inLanguage("the observations, home assistant and command dialogs in this language", async (editor) => {
         const { page } = editor;
         const observations = await editor.dropFromPalette("easee-observations", 420, 600);
         await editor.editNode(observations, "#node-input-topic");
@@ -582,6 +582,16 @@ describe("editor in a real browser (headless Chromium)", function () {
         await editor.editNode(homeassistant, "#node-input-prefix");
         assert.ok((await expectDialogIn(editor, folder)) > 5, "most texts differ from English");
         await editor.screenshot(`${folder}-homeassistant-dialog`);
+        await editor.closeDialog("cancel");
+        const command = await editor.dropFromPalette("easee-command", 420, 760);
+        await editor.editNode(command, "#node-input-chargerId");
+        assert.ok((await expectDialogIn(editor, folder)) > 5, "most texts differ from English");
+        await page.waitForFunction(() => document.querySelectorAll("#node-input-command option").length > 10);
+        await page.selectOption("#node-input-command", "SetMaxChargerCurrent");
+        const details = page.locator("#node-input-command-details");
+        assert.equal((await details.locator(".easee-command-permanent").innerText()).trim(), String(lookup(cat, "easee-command.tip.permanent")));
+        assert.equal(await page.locator("#node-input-command option").first().innerText(), String(lookup(cat, "easee-command.label.fromTopic")));
+        await editor.screenshot(`${folder}-command-dialog`);
         await editor.closeDialog("cancel");
       });
     });

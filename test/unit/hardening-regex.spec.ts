@@ -12,6 +12,7 @@ import { decodeDelivery, MAX_BODY_BYTES } from "../../core/decode";
 import { coerceValue, toFiniteNumber, CoercionFailure } from "../../core/decode/values";
 import { interpretLogin, normaliseApiUrl, parseRetryAfter, readEaseeErrorBody } from "../../core/easee-api/responses";
 import { cleanBase } from "../../core/homeassistant/discovery";
+import { normaliseHubUrl } from "../../core/signalr";
 import { parseIdList } from "../../core/routing/ids";
 import { parseChargerFilter } from "../../core/observations/chargers";
 import { HOSTILE_TEXT_SHAPES } from "../helpers/bad-input-corpus";
@@ -105,6 +106,17 @@ describe("hostile text: every parser of outside input is linear (issue 12, defec
         }
       });
     }
+    // The SignalR hub URL had the same trim (40,000 slashes: 1.2 s before).
+    for (const url of HOSTILE_TEXT_SHAPES.url(MB)) {
+      withinBudget(`normaliseHubUrl(${url.slice(0, 20)}…)`, () => {
+        try {
+          normaliseHubUrl(url);
+        } catch {
+          // refused is fine; only the time matters here
+        }
+      });
+    }
+    assert.equal(normaliseHubUrl("https://streams.easee.com/hubs/chargers//"), "https://streams.easee.com/hubs/chargers");
     assert.equal(normaliseApiUrl("https://api.easee.com///"), "https://api.easee.com");
     assert.equal(normaliseApiUrl("http://127.0.0.1:8080/sim/"), "http://127.0.0.1:8080/sim");
     for (const topic of HOSTILE_TEXT_SHAPES.topic(MB)) {

@@ -332,6 +332,32 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     assert.equal(clock.pending, 0);
   });
 
+  it("a subscription the hub never answers times out; the stream connects and tries that charger again later", async () => {
+    const { clock, stream, links, subscriber, states } = setup();
+    const hanging = new Set(["EH1"]);
+    const original = FakeLink.prototype.invoke;
+    FakeLink.prototype.invoke = function (this: FakeLink, method: string, ...args: unknown[]): Promise<unknown> {
+      this.invoked.push(`${method}(${args.map(String).join(",")})`);
+      return hanging.has(String(args[0])) ? new Promise<unknown>(() => undefined) : Promise.resolve(null);
+    };
+    try {
+      stream.register(subscriber);
+      await clock.settle();
+      assert.notEqual(states.at(-1)?.statusKey, "easee-config.status.connected", "waiting for the hub");
+      await clock.advance(30_000);
+      assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
+      assert.match(states.at(-1)?.detail ?? "", /1 of 2 charger/);
+      hanging.clear();
+      await clock.advance(60_000);
+      assert.deepEqual((links[0] as FakeLink).invoked.filter((call) => call.includes("EH1")).length, 2, "EH1 asked again at the refresh");
+      assert.match(states.at(-1)?.detail ?? "", /2 of 2 charger/);
+    } finally {
+      FakeLink.prototype.invoke = original;
+      await stream.close();
+    }
+    assert.equal(clock.pending, 0);
+  });
+
   it("charger list errors: waits as the API client says (429 Retry-After), shows the API's status", async () => {
     const clock = new ManualScheduler(0);
     const states: ConnectionState[] = [];
