@@ -110,10 +110,38 @@ export interface RawDelivery {
 /** Connection state the config node reports to every node that uses it. */
 export type ConnectionPhase = "connecting" | "connected" | "disconnected" | "error";
 
+/**
+ * Why the connection is in its phase, as a code: core says what happened, the nodes (nodes/shared/status.ts) turn
+ * it into a short translated status text. English and i18n keys live only in locales/ and nodes/.
+ */
+export type StatusReason =
+  | "connecting"
+  | "connected"
+  | "disconnected"
+  | "blocked"
+  | "queue-shared"
+  | "idle"
+  | "wrong-password"
+  | "email-not-verified"
+  | "not-integration"
+  | "rate-limited"
+  | "login-limit"
+  | "api-unreachable"
+  | "api-error"
+  | "invalid-url"
+  | "no-credentials"
+  | "invalid-settings"
+  | "access-refused"
+  | "broker-unreachable"
+  | "queue-not-found"
+  | "hub-unreachable"
+  | "hub-refused"
+  | "invalid-hub-url";
+
 export interface ConnectionState {
   readonly phase: ConnectionPhase;
-  /** i18n key (in the `easee-config` catalogue) of a short status text, under 20 characters. */
-  readonly statusKey: string;
+  /** Reason code of the state; the nodes show it as a short status text (under 20 characters) in the user's language. */
+  readonly reason: StatusReason;
   /** Plain-language explanation, never containing a secret. */
   readonly detail?: string;
 }

@@ -20,11 +20,11 @@ import {
   type SignalrStream,
 } from "../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
-import type { ConnectionState } from "../core/types";
+import type { ConnectionState, StatusReason } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
 import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
-import { QUEUE_SHARED_STATUS_KEY } from "./shared/status";
+import { statusKeyOf } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
@@ -81,7 +81,8 @@ function readTestTuning(value: unknown): TestTuning {
 }
 
 interface ConfigProblem {
-  readonly statusKey: string;
+  /** The status reason the nodes using this config node show (easee-config.status.<reason>). */
+  readonly reason: StatusReason;
   /** i18n key of the plain-language error. */
   readonly errorKey: string;
   readonly params?: Record<string, string>;
@@ -111,14 +112,14 @@ function parseSettings(
   const userName = (credentials?.username ?? "").trim();
   const password = credentials?.password ?? "";
   if (userName === "" || password === "") {
-    return { statusKey: "easee-config.status.no-credentials", errorKey: "easee-config.errors.no-credentials" };
+    return { reason: "no-credentials", errorKey: "easee-config.errors.no-credentials" };
   }
   let apiUrl: string;
   try {
     apiUrl = normaliseApiUrl(def.apiUrl === undefined || def.apiUrl === "" ? DEFAULT_API_URL : def.apiUrl);
   } catch (error) {
     return {
-      statusKey: "easee-config.status.invalid-url",
+      reason: "invalid-url",
       errorKey: "easee-config.errors.invalid-url",
       params: { reason: error instanceof Error ? error.message : String(error) },
     };
@@ -126,7 +127,7 @@ function parseSettings(
   const prefetch = numberSetting(def.prefetch, DEFAULT_PREFETCH);
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
     return {
-      statusKey: "easee-config.status.invalid-settings",
+      reason: "invalid-settings",
       errorKey: "easee-config.errors.invalid-prefetch",
       params: { value: String(def.prefetch) },
     };
@@ -134,7 +135,7 @@ function parseSettings(
   const heartbeatSeconds = numberSetting(def.heartbeat, DEFAULT_HEARTBEAT);
   if (!Number.isFinite(heartbeatSeconds) || heartbeatSeconds < 0 || heartbeatSeconds > 65535) {
     return {
-      statusKey: "easee-config.status.invalid-settings",
+      reason: "invalid-settings",
       errorKey: "easee-config.errors.invalid-heartbeat",
       params: { value: String(def.heartbeat) },
     };
@@ -147,7 +148,7 @@ function parseSettings(
       signalrUrl = normaliseHubUrl(def.signalrUrl === undefined || def.signalrUrl === "" ? DEFAULT_SIGNALR_URL : def.signalrUrl);
     } catch (error) {
       return {
-        statusKey: "easee-config.status.invalid-hub-url",
+        reason: "invalid-hub-url",
         errorKey: "easee-config.errors.invalid-hub-url",
         params: { reason: error instanceof Error ? error.message : String(error) },
       };
@@ -201,7 +202,7 @@ const init = (RED: NodeAPI): void => {
     /** Set on the SignalR stream: commands go over Easee's REST API. */
     let restCommands: RestCommandSender | undefined;
     let session: EaseeSession | undefined;
-    let fixedState: ConnectionState = { phase: "disconnected", statusKey: "easee-config.status.disconnected" };
+    let fixedState: ConnectionState = { phase: "disconnected", reason: "disconnected" };
     let lastLogged = "";
 
     const log = (level: LogLevel, message: string): void => {
@@ -255,8 +256,8 @@ const init = (RED: NodeAPI): void => {
 
     /** The state subscribers see: "queue shared" (yellow) instead of "connected" while another node consumes too. */
     function present(state: ConnectionState): ConnectionState {
-      if (sharedWith === "" || state.phase !== "connected" || state.statusKey !== "easee-config.status.connected") return state;
-      return { phase: "connected", statusKey: QUEUE_SHARED_STATUS_KEY, detail: t("easee-config.warn.queue-shared", { names: sharedWith }) };
+      if (sharedWith === "" || state.phase !== "connected" || state.reason !== "connected") return state;
+      return { phase: "connected", reason: "queue-shared", detail: t("easee-config.warn.queue-shared", { names: sharedWith }) };
     }
 
     /** The subscriber as the manager sees it: the same handlers (so the same need for a consumer), states presented. */
@@ -272,7 +273,7 @@ const init = (RED: NodeAPI): void => {
 
     if (isProblem(settings)) {
       const message = t(settings.errorKey, settings.params);
-      fixedState = { phase: "error", statusKey: settings.statusKey, detail: message };
+      fixedState = { phase: "error", reason: settings.reason, detail: message };
       node.error(message);
     } else {
       try {
@@ -303,10 +304,10 @@ const init = (RED: NodeAPI): void => {
             // One log line per change of status, not one per retry: the "connecting" between two attempts that
             // fail the same way is not a change.
             if (state.phase === "connecting") return;
-            const signature = `${state.phase}|${state.statusKey}|${state.phase === "error" ? (state.detail ?? "") : ""}`;
+            const signature = `${state.phase}|${state.reason}|${state.phase === "error" ? (state.detail ?? "") : ""}`;
             if (signature === lastLogged) return;
             lastLogged = signature;
-            if (state.phase === "error") node.error(state.detail ?? t(state.statusKey));
+            if (state.phase === "error") node.error(state.detail ?? t(statusKeyOf(state.reason)));
           },
           ...(tuning.amqpBackoffMinMs !== undefined || tuning.amqpBackoffMaxMs !== undefined
             ? { backoff: { minMs: tuning.amqpBackoffMinMs ?? 1000, maxMs: tuning.amqpBackoffMaxMs ?? 60_000 } }
@@ -345,8 +346,8 @@ const init = (RED: NodeAPI): void => {
         }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const statusKey = error instanceof EaseeApiError ? error.statusKey : "easee-config.status.invalid-settings";
-        fixedState = { phase: "error", statusKey, detail: message };
+        const reason: StatusReason = error instanceof EaseeApiError ? error.statusReason : "invalid-settings";
+        fixedState = { phase: "error", reason, detail: message };
         node.error(message);
         session?.release(true);
         session = undefined;

@@ -26,7 +26,6 @@ import type { ConnectionState } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator, type Translate } from "./shared/i18n";
 import { joinConfig, leaveConfig } from "./shared/lifecycle";
-import { IDLE_STATUS_KEY } from "./shared/status";
 
 interface EaseeHomeAssistantDef extends NodeDef {
   /** Optional `easee-config` node: its AMQP connection state drives the bridge availability topic. */
@@ -194,7 +193,7 @@ const init = (RED: NodeAPI): void => {
       id: node.id,
       onConnectionState(state: ConnectionState) {
         phase = state.phase;
-        idle = state.statusKey === IDLE_STATUS_KEY;
+        idle = state.reason === "idle";
         const messages = bridge.setConnection(state.phase === "connected");
         if (started) sendAll((msgs) => node.send(msgs), messages);
         showStatus();

@@ -43,7 +43,7 @@ import {
 import { ConfirmPublisher, type PublishRequest } from "./confirm-publisher";
 import {
   IDLE_STATE,
-  KEY,
+  REASON,
   NO_CONSUMER_STATE,
   connectFailureState,
   isAccessRefused,
@@ -353,7 +353,7 @@ export class ConnectionManager {
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      this.setState({ phase: "connecting", reason: REASON.connecting });
       const details = await this.fetchDetails(signal);
       if (details === undefined) return;
 
@@ -387,7 +387,7 @@ export class ConnectionManager {
       this.armStableTimer();
       this.setState({
         phase: "connected",
-        statusKey: KEY.connected,
+        reason: REASON.connected,
         detail: `Consuming ${details.queueName} on ${details.server}:${details.port}`,
       });
       this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
@@ -401,7 +401,7 @@ export class ConnectionManager {
       const delayMs = this.backoff.next();
       this.setState({
         phase: "disconnected",
-        statusKey: KEY.disconnected,
+        reason: REASON.disconnected,
         detail: `The AMQP connection closed (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s`,
       });
       this.log("warn", `AMQP connection closed (${reason}); reconnecting in ${delayMs} ms`);
@@ -428,14 +428,14 @@ export class ConnectionManager {
         const message = messageOf(error);
         this.setState({
           phase: "error",
-          statusKey: apiError ? apiError.statusKey : KEY.apiError,
+          reason: apiError ? apiError.statusReason : REASON.apiError,
           detail: /next try in/i.test(message) ? message : `${message} Next try in ${describeDelay(retryAfterMs)}.`,
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
         this.log("debug", message);
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
-        this.setState({ phase: "connecting", statusKey: KEY.connecting });
+        this.setState({ phase: "connecting", reason: REASON.connecting });
       }
     }
   }
@@ -511,10 +511,10 @@ export class ConnectionManager {
       };
       const onBlocked = (reason: string): void => {
         this.log("warn", `The broker blocked the connection: ${reason}`);
-        this.setState({ phase: "connected", statusKey: KEY.blocked, detail: `The broker blocked the connection: ${reason}` });
+        this.setState({ phase: "connected", reason: REASON.blocked, detail: `The broker blocked the connection: ${reason}` });
       };
       const onUnblocked = (): void => {
-        this.setState({ phase: "connected", statusKey: KEY.connected });
+        this.setState({ phase: "connected", reason: REASON.connected });
       };
       const onHandlerError = (error: Error): void => {
         this.log("error", `Error in an AMQP event handler: ${messageOf(error)}`);
@@ -720,7 +720,7 @@ export class ConnectionManager {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.statusKey === state.statusKey && previous.detail === state.detail) {
+    if (previous.phase === state.phase && previous.reason === state.reason && previous.detail === state.detail) {
       return;
     }
     try {

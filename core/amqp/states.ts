@@ -1,29 +1,29 @@
 /**
  * What the connection manager tells its subscribers: the states it reports, and how a failure to connect or to
- * consume maps to one (status key for the node's status, plain detail for its log).
+ * consume maps to one (reason code for the node's status, plain detail for its log).
  */
 import type { AmqpDetails } from "../easee-api/responses";
 import type { ConnectionState } from "../types";
 
-/** The status keys of the states the manager reports. */
-export const KEY = {
-  connecting: "easee-config.status.connecting",
-  connected: "easee-config.status.connected",
-  disconnected: "easee-config.status.disconnected",
-  blocked: "easee-config.status.blocked",
-  accessRefused: "easee-config.status.access-refused",
-  brokerUnreachable: "easee-config.status.broker-unreachable",
-  queueNotFound: "easee-config.status.queue-not-found",
-  apiError: "easee-config.status.api-error",
-  idle: "easee-config.status.idle",
+/** The reason codes of the states the manager reports. */
+export const REASON = {
+  connecting: "connecting",
+  connected: "connected",
+  disconnected: "disconnected",
+  blocked: "blocked",
+  accessRefused: "access-refused",
+  brokerUnreachable: "broker-unreachable",
+  queueNotFound: "queue-not-found",
+  apiError: "api-error",
+  idle: "idle",
 } as const;
 
-export const IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
+export const IDLE_STATE: ConnectionState = { phase: "disconnected", reason: REASON.disconnected };
 
 /** What a state-only subscriber is told while no node takes deliveries: nothing is connected, on purpose. */
 export const NO_CONSUMER_STATE: ConnectionState = {
   phase: "disconnected",
-  statusKey: KEY.idle,
+  reason: REASON.idle,
   detail: "No node takes observations or command responses from this account, so the queue is not consumed",
 };
 
@@ -46,12 +46,12 @@ export function connectFailureState(error: unknown, details: AmqpDetails): Conne
   return isAccessRefused(error)
     ? {
         phase: "error",
-        statusKey: KEY.accessRefused,
+        reason: REASON.accessRefused,
         detail: `The broker at ${where} refused the AMQP credentials; fetching fresh details from Easee`,
       }
     : {
         phase: "error",
-        statusKey: KEY.brokerUnreachable,
+        reason: REASON.brokerUnreachable,
         detail: `Cannot connect to the broker at ${where}: ${messageOf(error)}`,
       };
 }
@@ -61,7 +61,7 @@ export function setupFailureState(error: unknown, details: AmqpDetails): Connect
   const notFound = isNotFound(error);
   return {
     phase: "error",
-    statusKey: notFound ? KEY.queueNotFound : isAccessRefused(error) ? KEY.accessRefused : KEY.brokerUnreachable,
+    reason: notFound ? REASON.queueNotFound : isAccessRefused(error) ? REASON.accessRefused : REASON.brokerUnreachable,
     detail: notFound
       ? `The queue ${details.queueName} does not exist on the broker`
       : `Cannot consume ${details.queueName}: ${messageOf(error)}`,

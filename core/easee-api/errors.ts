@@ -5,6 +5,7 @@
  * code, a few fields of Easee's error body and our own words, so they can be logged and shown without leaking
  * the password, the tokens or the AMQP password.
  */
+import type { StatusReason } from "../types";
 
 export type EaseeErrorCode =
   /** Easee rejected the user name or password (HTTP 400/401 on login). */
@@ -30,19 +31,19 @@ export type EaseeErrorCode =
   /** The caller gave up (node closed). */
   | "aborted";
 
-/** i18n key (easee-config catalogue) of the short status text for each error. */
-export const STATUS_KEY_BY_CODE: Readonly<Record<EaseeErrorCode, string>> = {
-  "wrong-credentials": "easee-config.status.wrong-password",
-  "email-not-verified": "easee-config.status.email-not-verified",
-  "not-integration-account": "easee-config.status.not-integration",
-  "rate-limited": "easee-config.status.rate-limited",
-  "login-limit": "easee-config.status.login-limit",
-  unreachable: "easee-config.status.api-unreachable",
-  "server-error": "easee-config.status.api-error",
-  "unexpected-response": "easee-config.status.api-error",
-  "invalid-url": "easee-config.status.invalid-url",
-  "missing-credentials": "easee-config.status.no-credentials",
-  aborted: "easee-config.status.disconnected",
+/** The connection status reason each error puts the config node in. */
+export const STATUS_REASON_BY_CODE: Readonly<Record<EaseeErrorCode, StatusReason>> = {
+  "wrong-credentials": "wrong-password",
+  "email-not-verified": "email-not-verified",
+  "not-integration-account": "not-integration",
+  "rate-limited": "rate-limited",
+  "login-limit": "login-limit",
+  unreachable: "api-unreachable",
+  "server-error": "api-error",
+  "unexpected-response": "api-error",
+  "invalid-url": "invalid-url",
+  "missing-credentials": "no-credentials",
+  aborted: "disconnected",
 };
 
 export interface EaseeApiErrorOptions {
@@ -68,9 +69,9 @@ export class EaseeApiError extends Error {
     if (options.easeeCode !== undefined) this.easeeCode = options.easeeCode;
   }
 
-  /** i18n key of the short status text. */
-  get statusKey(): string {
-    return STATUS_KEY_BY_CODE[this.code];
+  /** The connection status reason this error stands for. */
+  get statusReason(): StatusReason {
+    return STATUS_REASON_BY_CODE[this.code];
   }
 
   /** A copy that says when the next attempt will be made (the retry policy decides it, not the HTTP layer). */

@@ -78,17 +78,17 @@ export interface SignalrStreamStats {
   readonly chargerLists: number;
 }
 
-const KEY = {
-  connecting: "easee-config.status.connecting",
-  connected: "easee-config.status.connected",
-  disconnected: "easee-config.status.disconnected",
-  hubUnreachable: "easee-config.status.hub-unreachable",
-  hubRefused: "easee-config.status.hub-refused",
-  rateLimited: "easee-config.status.rate-limited",
-  apiError: "easee-config.status.api-error",
+const REASON = {
+  connecting: "connecting",
+  connected: "connected",
+  disconnected: "disconnected",
+  hubUnreachable: "hub-unreachable",
+  hubRefused: "hub-refused",
+  rateLimited: "rate-limited",
+  apiError: "api-error",
 } as const;
 
-export const SIGNALR_IDLE_STATE: ConnectionState = { phase: "disconnected", statusKey: KEY.disconnected };
+export const SIGNALR_IDLE_STATE: ConnectionState = { phase: "disconnected", reason: REASON.disconnected };
 export const SUBSCRIBE_METHOD = "SubscribeWithCurrentState";
 
 class StopSignal extends Error {
@@ -209,7 +209,7 @@ export class SignalrStream implements StreamSource {
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      this.setState({ phase: "connecting", statusKey: KEY.connecting });
+      this.setState({ phase: "connecting", reason: REASON.connecting });
       const chargers = await this.fetchChargers(signal);
       if (chargers === undefined) return;
       if (chargers.length === 0 && !this.warnedNoChargers) {
@@ -253,7 +253,7 @@ export class SignalrStream implements StreamSource {
       if (signal.aborted) return;
       this.setState({
         phase: "connected",
-        statusKey: KEY.connected,
+        reason: REASON.connected,
         detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
       });
       this.log("info", `Connected to the Easee SignalR hub; subscribed to ${[...subscribed].join(", ") || "no charger"}`);
@@ -265,7 +265,7 @@ export class SignalrStream implements StreamSource {
       const delayMs = this.backoff.next();
       this.setState({
         phase: "disconnected",
-        statusKey: KEY.disconnected,
+        reason: REASON.disconnected,
         detail: `The SignalR hub connection closed (${reason}); reconnecting in ${describeDelay(delayMs)}`,
       });
       this.log("warn", `SignalR hub connection closed (${reason}); reconnecting in ${delayMs} ms`);
@@ -283,12 +283,12 @@ export class SignalrStream implements StreamSource {
         if (signal.aborted) return undefined;
         const apiError = error instanceof EaseeApiError ? error : undefined;
         const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
-        this.setState({ phase: "error", statusKey: apiError ? apiError.statusKey : KEY.apiError, detail: messageOf(error) });
+        this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: messageOf(error) });
         this.log("debug", messageOf(error));
         if (retryAfterMs === undefined) return undefined;
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
-        this.setState({ phase: "connecting", statusKey: KEY.connecting });
+        this.setState({ phase: "connecting", reason: REASON.connecting });
       }
     }
   }
@@ -305,7 +305,7 @@ export class SignalrStream implements StreamSource {
   private onConnectFailure(error: unknown, refusal: HubRefusal | undefined): number | undefined {
     if (error instanceof EaseeApiError) {
       // From the token factory: login or refresh failed.
-      this.setState({ phase: "error", statusKey: error.statusKey, detail: error.message });
+      this.setState({ phase: "error", reason: error.statusReason, detail: error.message });
       this.log("debug", error.message);
       return error.retryAfterMs;
     }
@@ -314,7 +314,7 @@ export class SignalrStream implements StreamSource {
       const delayMs = this.backoff.next();
       this.setState({
         phase: "error",
-        statusKey: KEY.hubRefused,
+        reason: REASON.hubRefused,
         detail: `The SignalR hub refused the access token (HTTP ${refusal.status}); renewing it and trying again in ${describeDelay(delayMs)}`,
       });
       return delayMs;
@@ -323,7 +323,7 @@ export class SignalrStream implements StreamSource {
       const delayMs = Math.max(parseRetryAfter(refusal.retryAfter, this.scheduler.now()), this.backoff.next());
       this.setState({
         phase: "error",
-        statusKey: KEY.rateLimited,
+        reason: REASON.rateLimited,
         detail: `The SignalR hub is limiting connections from this address (HTTP 429); next try in ${describeDelay(delayMs)}`,
       });
       return delayMs;
@@ -332,7 +332,7 @@ export class SignalrStream implements StreamSource {
     const why = refusal ? `HTTP ${refusal.status}` : messageOf(error);
     this.setState({
       phase: "error",
-      statusKey: KEY.hubUnreachable,
+      reason: REASON.hubUnreachable,
       detail: `Cannot connect to the SignalR hub at ${this.hubHost()}: ${why}; next try in ${describeDelay(delayMs)}`,
     });
     this.log("debug", `SignalR connect failed: ${why}`);
@@ -398,7 +398,7 @@ export class SignalrStream implements StreamSource {
         this.log("info", `Subscribed to ${subscribed.size - before} new charger(s) on the SignalR hub`);
         this.setState({
           phase: "connected",
-          statusKey: KEY.connected,
+          reason: REASON.connected,
           detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
         });
       }
@@ -503,7 +503,7 @@ export class SignalrStream implements StreamSource {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.statusKey === state.statusKey && previous.detail === state.detail) return;
+    if (previous.phase === state.phase && previous.reason === state.reason && previous.detail === state.detail) return;
     try {
       this.options.onStateChange?.(state);
     } catch (error) {

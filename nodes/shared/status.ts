@@ -2,19 +2,20 @@
  * ConnectionState (from the easee-config node) → Node-RED node status. For every node that uses the config node.
  *
  * connecting → yellow ring; connected → green dot (yellow dot while the broker blocks the connection);
- * disconnected / error → red ring (grey ring while idle on purpose: no node takes deliveries). The text is the state's i18n key, translated in the easee-config catalogue.
+ * disconnected / error → red ring (grey ring while idle on purpose: no node takes deliveries). Core reports a reason
+ * code (core/types.ts StatusReason); the text is its key `easee-config.status.<reason>`, translated in the easee-config
+ * catalogue.
  */
 import type { NodeStatus } from "node-red";
-import type { ConnectionState } from "../../core/types";
+import type { ConnectionState, StatusReason } from "../../core/types";
 
 /** i18n namespace of the easee-config catalogue (`<module>/<node set>`), for RED._ calls from other nodes. */
 export const CONFIG_NAMESPACE = "node-red-contrib-easee-amqp/easee-config";
 
-export const BLOCKED_STATUS_KEY = "easee-config.status.blocked";
-/** Connected, but another easee-config node consumes the same account's queue (each sees part of the stream). */
-export const QUEUE_SHARED_STATUS_KEY = "easee-config.status.queue-shared";
-/** Nothing connected on purpose: no node takes observations or command responses (core NO_CONSUMER_STATE). */
-export const IDLE_STATUS_KEY = "easee-config.status.idle";
+/** The i18n key (easee-config catalogue) of the short status text for a reason code. */
+export function statusKeyOf(reason: StatusReason): string {
+  return `easee-config.status.${reason}`;
+}
 
 /** A status key qualified with the config node's catalogue, so RED._ finds it from any node. */
 export function qualifiedStatusKey(statusKey: string): string {
@@ -26,21 +27,24 @@ export function qualifiedStatusKey(statusKey: string): string {
  * the i18n key, which the editor translates itself when it is in the node's own namespace.
  */
 export function connectionStatus(state: ConnectionState, translate?: (key: string) => string): NodeStatus {
-  let text = state.statusKey;
+  const statusKey = statusKeyOf(state.reason);
+  let text = statusKey;
   if (translate) {
-    const key = qualifiedStatusKey(state.statusKey);
+    const key = qualifiedStatusKey(statusKey);
     const translated = translate(key);
-    text = translated && translated !== key ? translated : state.statusKey;
+    text = translated && translated !== key ? translated : statusKey;
   }
   switch (state.phase) {
     case "connected":
-      return state.statusKey === BLOCKED_STATUS_KEY || state.statusKey === QUEUE_SHARED_STATUS_KEY
+      // Blocked by the broker, or another easee-config node consumes the same account's queue (each sees part of it).
+      return state.reason === "blocked" || state.reason === "queue-shared"
         ? { fill: "yellow", shape: "dot", text }
         : { fill: "green", shape: "dot", text };
     case "connecting":
       return { fill: "yellow", shape: "ring", text };
     case "disconnected":
-      if (state.statusKey === IDLE_STATUS_KEY) return { fill: "grey", shape: "ring", text };
+      // Nothing connected on purpose: no node takes observations or command responses (core NO_CONSUMER_STATE).
+      if (state.reason === "idle") return { fill: "grey", shape: "ring", text };
       return { fill: "red", shape: "ring", text };
     case "error":
     default:

@@ -77,11 +77,11 @@ export interface StubEaseeConfigNode extends EaseeConfigNode {
   setState(state: ConnectionState): void;
 }
 
-export const CONNECTED: ConnectionState = { phase: "connected", statusKey: "easee-config.status.connected" };
-export const CONNECTING: ConnectionState = { phase: "connecting", statusKey: "easee-config.status.connecting" };
+export const CONNECTED: ConnectionState = { phase: "connected", reason: "connected" };
+export const CONNECTING: ConnectionState = { phase: "connecting", reason: "connecting" };
 export const DISCONNECTED: ConnectionState = {
   phase: "disconnected",
-  statusKey: "easee-config.status.disconnected",
+  reason: "disconnected",
   detail: "broker closed the connection",
 };
 

@@ -22,6 +22,7 @@ import {
   type TestUser,
 } from "../helpers/rabbit";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { statusKeyOf } from "../../nodes/shared/status";
 
 const TUNING = {
   amqpBackoffMinMs: 100,
@@ -82,7 +83,7 @@ class TestSubscriber implements DeliverySubscriber {
       };
       const timer = setTimeout(() => {
         this.events.removeListener("change", check);
-        reject(new Error(`timed out waiting for ${what}; states: ${this.states.map((s) => s.statusKey).join(" → ")}`));
+        reject(new Error(`timed out waiting for ${what}; states: ${this.states.map((s) => s.reason).join(" → ")}`));
       }, timeoutMs);
       this.events.on("change", check);
     });
@@ -92,9 +93,9 @@ class TestSubscriber implements DeliverySubscriber {
     return this.until("connected", () => this.state?.phase === "connected", timeoutMs);
   }
 
-  /** Resolves when `statusKey` shows up after the `from`-th state. */
+  /** Resolves when the status text with i18n key `statusKey` shows up after the `from`-th state. */
   sawStatus(statusKey: string, from = 0, timeoutMs?: number): Promise<void> {
-    return this.until(statusKey, () => this.states.slice(from).some((s) => s.statusKey === statusKey), timeoutMs);
+    return this.until(statusKey, () => this.states.slice(from).some((s) => statusKeyOf(s.reason) === statusKey), timeoutMs);
   }
 }
 
@@ -256,62 +257,62 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
       readonly props?: Record<string, unknown>;
       readonly creds?: Record<string, { username: string; password: string }>;
       readonly before?: () => void;
-      readonly statusKey: string;
+      readonly reason: string;
       readonly logged: RegExp;
     }
     const cases: Case[] = [
       {
         name: "wrong password",
         creds: credentials("integration@example.com", "Wrong-Pw-123"),
-        statusKey: "easee-config.status.wrong-password",
+        reason: "wrong-password",
         logged: /Easee rejected the user name or password/,
       },
       {
         name: "e-mail not verified",
         creds: credentials("unverified@example.com", "pw-unverified-42"),
-        statusKey: "easee-config.status.email-not-verified",
+        reason: "email-not-verified",
         logged: /e-mail address of this account is not verified/,
       },
       {
         name: "not an integration account",
         creds: credentials("personal@example.com", "pw-personal-42"),
-        statusKey: "easee-config.status.not-integration",
+        reason: "not-integration",
         logged: /only for Easee integration \(partner\) accounts/,
       },
       {
         name: "rate limited",
         before: () => api.setFault({ kind: "rate-limit", endpoint: "login", retryAfterSeconds: 30 }),
-        statusKey: "easee-config.status.rate-limited",
+        reason: "rate-limited",
         logged: /limiting requests .*next try in 30 s/,
       },
       {
         name: "API unreachable",
         before: () => api.setFault({ kind: "down" }),
-        statusKey: "easee-config.status.api-unreachable",
+        reason: "api-unreachable",
         logged: /Cannot reach the Easee API/,
       },
       {
         name: "malformed API URL",
         props: { apiUrl: "api.easee.com" },
-        statusKey: "easee-config.status.invalid-url",
+        reason: "invalid-url",
         logged: englishPattern("easee-config.errors.invalid-url"),
       },
       {
         name: "no credentials",
         creds: {},
-        statusKey: "easee-config.status.no-credentials",
+        reason: "no-credentials",
         logged: englishPattern("easee-config.errors.no-credentials"),
       },
       {
         name: "prefetch 0",
         props: { prefetch: 0 },
-        statusKey: "easee-config.status.invalid-settings",
+        reason: "invalid-settings",
         logged: englishPattern("easee-config.errors.invalid-prefetch"),
       },
       {
         name: "negative heartbeat",
         props: { heartbeat: -5 },
-        statusKey: "easee-config.status.invalid-settings",
+        reason: "invalid-settings",
         logged: englishPattern("easee-config.errors.invalid-heartbeat"),
       },
     ];
@@ -322,7 +323,7 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
       const config = await load(testCase.props, testCase.creds ?? credentials());
       const sub = new TestSubscriber(`sub-${testCase.name}`);
       config.register(sub);
-      await sub.until(testCase.name, () => sub.state?.statusKey === testCase.statusKey);
+      await sub.until(testCase.name, () => sub.state?.reason === testCase.reason);
       assert.equal(sub.state?.phase, "error", testCase.name);
       assert.ok(
         logLines.slice(from).some((line) => testCase.logged.test(line) && /"level":20/.test(line)),

@@ -174,7 +174,7 @@ describe("hardening against real parts (issue 12, integration)", function () {
       config.register({ id: "obs", onObservation: () => undefined, onConnectionState: (state) => states.push(state) });
       // Before the fix: stuck at "invalid API URL" until a redeploy.
       await eventually("connected", () => states.at(-1)?.phase === "connected");
-      const redirect = states.find((state) => state.statusKey === "easee-config.status.invalid-url");
+      const redirect = states.find((state) => state.reason === "invalid-url");
       assert.ok(redirect, "the redirect was reported");
       assert.match(redirect.detail ?? "", /next try in/i);
       assert.equal(api.count("amqp"), 2);
@@ -192,7 +192,7 @@ describe("hardening against real parts (issue 12, integration)", function () {
       const config = helper.getNode(cfgId) as unknown as EaseeConfigNode;
       // Settled: idle (after the fix) or connected (before).
       await eventually("the config node to settle", () => ["connected", "disconnected"].includes(config.connectionState.phase));
-      assert.equal(config.connectionState.statusKey, "easee-config.status.idle");
+      assert.equal(config.connectionState.reason, "idle");
       const publisher = await openPublisher();
       for (let i = 0; i < 50; i += 1) {
         publisher.publish(api.exchangeName, "EH123456.O.120", JSON.stringify({ Timestamp: new Date().toISOString(), Value: i }));
@@ -296,10 +296,10 @@ describe("hardening against real parts (issue 12, integration)", function () {
       await eventually("both consuming", async () => (await queueInfo(api.queueName)).consumerCount === 2);
       // Before the fix: both said "connected", nothing was logged, and each got part of the stream.
       await eventually("both warned", () =>
-        first.connectionState.statusKey === "easee-config.status.queue-shared" && second.connectionState.statusKey === "easee-config.status.queue-shared",
+        first.connectionState.reason === "queue-shared" && second.connectionState.reason === "queue-shared",
       );
-      assert.equal(seen.first.at(-1)?.statusKey, "easee-config.status.queue-shared");
-      assert.equal(seen.second.at(-1)?.statusKey, "easee-config.status.queue-shared");
+      assert.equal(seen.first.at(-1)?.reason, "queue-shared");
+      assert.equal(seen.second.at(-1)?.reason, "queue-shared");
       assert.match(seen.first.at(-1)?.detail ?? "", /second/);
       const warnings = (helper.getNode(cfgId) as unknown as { warn: { args: unknown[][] } }).warn.args.map((args) => String(args[0]));
       assert.ok(warnings.some((text) => /consumes the queue of the same Easee account/.test(text) || /queue-shared/.test(text)), warnings.join("\n"));
@@ -311,8 +311,8 @@ describe("hardening against real parts (issue 12, integration)", function () {
       console.log(`      two config nodes, one account: ${seen.firstCount} + ${seen.secondCount} of 100 deliveries`);
 
       await second.deregister(b);
-      await eventually("the first alone again", () => first.connectionState.statusKey === "easee-config.status.connected");
-      assert.equal(seen.first.at(-1)?.statusKey, "easee-config.status.connected");
+      await eventually("the first alone again", () => first.connectionState.reason === "connected");
+      assert.equal(seen.first.at(-1)?.reason, "connected");
     });
   });
 });

@@ -302,7 +302,7 @@ describe("easee-observations node", function () {
       shape: "ring",
       text: "easee-config.status.disconnected",
     });
-    stubConfig().setState({ phase: "error", statusKey: "easee-config.status.wrong-password" });
+    stubConfig().setState({ phase: "error", reason: "wrong-password" });
     assert.deepEqual((await nextCall("obs", "status", (a) => callText(a) === "easee-config.status.wrong-password"))[0], {
       fill: "red",
       shape: "ring",
@@ -335,7 +335,7 @@ describe("easee-observations node", function () {
     stubConfig().emitObservation(OBS.totalPower());
     await out.next();
     await nextCall("obs", "status", (args) => / msg\/s$/.test(callText(args)), 3000);
-    stubConfig().setState({ phase: "connected", statusKey: "easee-config.status.blocked" });
+    stubConfig().setState({ phase: "connected", reason: "blocked" });
     const blocked = await nextCall("obs", "status", (args) => callText(args) === "easee-config.status.blocked");
     assert.deepEqual(blocked[0], { fill: "yellow", shape: "dot", text: "easee-config.status.blocked" });
     stubConfig().emitObservation(OBS.totalPower());

@@ -5,24 +5,24 @@ import { connectionStatus, qualifiedStatusKey } from "../../nodes/shared/status"
 
 describe("ConnectionState → node status (nodes/shared/status)", () => {
   it("connecting yellow ring, connected green dot, disconnected and error red ring", () => {
-    assert.deepEqual(connectionStatus({ phase: "connecting", statusKey: "easee-config.status.connecting" }), {
+    assert.deepEqual(connectionStatus({ phase: "connecting", reason: "connecting" }), {
       fill: "yellow",
       shape: "ring",
       text: "easee-config.status.connecting",
     });
-    assert.deepEqual(connectionStatus({ phase: "connected", statusKey: "easee-config.status.connected" }), {
+    assert.deepEqual(connectionStatus({ phase: "connected", reason: "connected" }), {
       fill: "green",
       shape: "dot",
       text: "easee-config.status.connected",
     });
     for (const phase of ["disconnected", "error"] as const) {
-      assert.deepEqual(connectionStatus({ phase, statusKey: "easee-config.status.wrong-password" }), {
+      assert.deepEqual(connectionStatus({ phase, reason: "wrong-password" }), {
         fill: "red",
         shape: "ring",
         text: "easee-config.status.wrong-password",
       });
     }
-    assert.equal(connectionStatus({ phase: "connected", statusKey: "easee-config.status.blocked" }).fill, "yellow");
+    assert.equal(connectionStatus({ phase: "connected", reason: "blocked" }).fill, "yellow");
   });
 
   it("translates through the config node's catalogue when given RED._", () => {
@@ -30,10 +30,10 @@ describe("ConnectionState → node status (nodes/shared/status)", () => {
       "node-red-contrib-easee-amqp/easee-config:easee-config.status.wrong-password": "wrong password",
     };
     const translate = (key: string): string => catalogue[key] ?? key;
-    assert.equal(connectionStatus({ phase: "error", statusKey: "easee-config.status.wrong-password" }, translate).text, "wrong password");
+    assert.equal(connectionStatus({ phase: "error", reason: "wrong-password" }, translate).text, "wrong password");
     assert.equal(
-      connectionStatus({ phase: "error", statusKey: "easee-config.status.unknown-key" }, translate).text,
-      "easee-config.status.unknown-key",
+      connectionStatus({ phase: "error", reason: "api-error" }, translate).text,
+      "easee-config.status.api-error",
       "an untranslated key stays the key",
     );
     assert.equal(qualifiedStatusKey("a:b"), "a:b");

@@ -213,7 +213,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
       a.states.map((s) => s.phase),
       ["disconnected", "connecting", "connected"],
     );
-    assert.equal(a.states.at(-1)?.statusKey, "easee-config.status.connected");
+    assert.equal(a.states.at(-1)?.reason, "connected");
     assert.equal(h.manager.state.phase, "connected");
     await h.manager.close();
   });
@@ -377,7 +377,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     );
     h.manager.register(a.subscriber);
     await h.clock.settle();
-    assert.equal(a.states.at(-1)?.statusKey, "easee-config.status.access-refused");
+    assert.equal(a.states.at(-1)?.reason, "access-refused");
     assert.ok(!JSON.stringify(a.states).includes("amqp-pw-1"), "no AMQP password in any state");
     await h.clock.advance(2000);
     assert.deepEqual(h.detailsRequests, [false, true]);
@@ -395,7 +395,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     for (let i = 0; i < 4; i += 1) {
       await h.clock.settle();
       waits.push(h.clock.pendingDelays[0] ?? -1);
-      assert.equal(h.manager.state.statusKey, "easee-config.status.broker-unreachable");
+      assert.equal(h.manager.state.reason, "broker-unreachable");
       await h.clock.advance(waits.at(-1)!);
     }
     assert.deepEqual(waits, [1000, 2000, 4000, 8000]);
@@ -429,7 +429,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     const a = recorder("a");
     h.manager.register(a.subscriber);
     await h.clock.settle();
-    assert.equal(h.manager.state.statusKey, "easee-config.status.rate-limited");
+    assert.equal(h.manager.state.reason, "rate-limited");
     assert.equal(h.manager.state.phase, "error");
     assert.deepEqual(h.clock.pendingDelays, [90_000]);
     await h.clock.advance(90_000);
@@ -440,7 +440,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     bad.detailsOutcomes.push(new EaseeApiError("invalid-url", "not a URL"));
     bad.manager.register(recorder("b").subscriber);
     await bad.clock.settle();
-    assert.equal(bad.manager.state.statusKey, "easee-config.status.invalid-url");
+    assert.equal(bad.manager.state.reason, "invalid-url");
     // No API answer ends the loop (issue 12): the default fallback wait, then a new try.
     assert.deepEqual(bad.clock.pendingDelays, [60_000]);
     assert.equal(bad.connectArgs.length, 0);
@@ -521,9 +521,9 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     h.manager.register(a.subscriber);
     await h.clock.settle();
     h.connections[0]!.emit("blocked", "low on memory");
-    assert.equal(a.states.at(-1)?.statusKey, "easee-config.status.blocked");
+    assert.equal(a.states.at(-1)?.reason, "blocked");
     h.connections[0]!.emit("unblocked");
-    assert.equal(a.states.at(-1)?.statusKey, "easee-config.status.connected");
+    assert.equal(a.states.at(-1)?.reason, "connected");
     await h.manager.close();
   });
 

@@ -102,7 +102,7 @@ describe("Easee API: answers → plain-language errors", () => {
       (error: unknown) =>
         error instanceof EaseeApiError &&
         error.code === "wrong-credentials" &&
-        error.statusKey === "easee-config.status.wrong-password" &&
+        error.statusReason === "wrong-password" &&
         /rejected the user name or password/.test(error.message),
     );
   });
@@ -118,7 +118,7 @@ describe("Easee API: answers → plain-language errors", () => {
         error instanceof EaseeApiError &&
         error.code === "email-not-verified" &&
         error.easeeCode === "EmailNotVerified" &&
-        error.statusKey === "easee-config.status.email-not-verified",
+        error.statusReason === "email-not-verified",
     );
     // The name alone (PascalCase body, code as text) is recognised too.
     assert.throws(() => interpretLogin(answer(400, '{"ErrorCodeName":"EmailNotConfirmed"}'), NOW), {

@@ -128,7 +128,7 @@ describe("hardening: the connection loop never ends by itself (issue 12)", () =>
       const a = stateRecorder("obs", "observations");
       h.manager.register(a.subscriber);
       await h.clock.settle();
-      assert.equal(h.manager.state.statusKey, "easee-config.status.invalid-url");
+      assert.equal(h.manager.state.reason, "invalid-url");
       assert.match(h.manager.state.detail ?? "", /next try in 5 min/i);
       assert.deepEqual(h.clock.pendingDelays, [300_000], "a retry is scheduled (before: none, the loop had ended)");
       await h.clock.advance(300_000);
@@ -190,7 +190,7 @@ describe("hardening: the connection loop never ends by itself (issue 12)", () =>
       await h.clock.settle();
       assert.equal(h.connections.length, 0, "no connection, no consumer (before: connected and consumed)");
       assert.equal(h.detailsRequests, 0);
-      assert.equal(ha.states.at(-1)?.statusKey, "easee-config.status.idle");
+      assert.equal(ha.states.at(-1)?.reason, "idle");
       assert.equal(ha.states.at(-1)?.phase, "disconnected");
 
       const obs = stateRecorder("obs", "observations");
@@ -201,7 +201,7 @@ describe("hardening: the connection loop never ends by itself (issue 12)", () =>
       assert.equal(ha.states.at(-1)?.phase, "connected", "the state-only subscriber sees the real state meanwhile");
 
       await h.manager.deregister(obs.subscriber);
-      assert.equal(ha.states.at(-1)?.statusKey, "easee-config.status.idle");
+      assert.equal(ha.states.at(-1)?.reason, "idle");
       assert.equal(h.manager.subscriberCount, 1);
       assert.equal(h.clock.pending, 0, "no timer left");
 

@@ -265,7 +265,7 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     }
     // random 0.5 → 3/4 of each ceiling: 1000 (min), 1500, 3000, 6000, then capped at 8000.
     assert.deepEqual(delays, [1000, 1500, 3000, 6000, 6000, 6000, 6000, 6000]);
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
+    assert.equal(states.at(-1)?.reason, "connected");
     const last = links.at(-1) as FakeLink;
     assert.deepEqual(last.invoked, ["SubscribeWithCurrentState(EH1,true)", "SubscribeWithCurrentState(EH2,true)"]);
     await stream.close();
@@ -276,13 +276,13 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     const { clock, stream, tokens, subscriber, states } = setup([{ refusal: { status: 401 } }, { refusal: { status: 429, retryAfter: "30" } }]);
     stream.register(subscriber);
     await clock.settle();
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.hub-refused");
+    assert.equal(states.at(-1)?.reason, "hub-refused");
     await clock.advance(clock.pendingDelays[0] ?? 0);
     assert.deepEqual(tokens, ["current", "renewed"]);
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.rate-limited");
+    assert.equal(states.at(-1)?.reason, "rate-limited");
     assert.equal(clock.pendingDelays[0], 30_000, "Retry-After: 30");
     await clock.advance(30_000);
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
+    assert.equal(states.at(-1)?.reason, "connected");
     await stream.close();
   });
 
@@ -292,7 +292,7 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     await clock.settle();
     (links[0] as FakeLink).drop();
     await clock.settle();
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.disconnected");
+    assert.equal(states.at(-1)?.reason, "disconnected");
     assert.match(states.at(-1)?.detail ?? "", /1006/);
     await clock.advance(clock.pendingDelays[0] ?? 0);
     assert.equal(links.length, 2);
@@ -343,9 +343,9 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     try {
       stream.register(subscriber);
       await clock.settle();
-      assert.notEqual(states.at(-1)?.statusKey, "easee-config.status.connected", "waiting for the hub");
+      assert.notEqual(states.at(-1)?.reason, "connected", "waiting for the hub");
       await clock.advance(30_000);
-      assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
+      assert.equal(states.at(-1)?.reason, "connected");
       assert.match(states.at(-1)?.detail ?? "", /1 of 2 charger/);
       hanging.clear();
       await clock.advance(60_000);
@@ -376,10 +376,10 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     });
     stream.register({ id: "n", onConnectionState: (state) => states.push(state) });
     await clock.settle();
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.rate-limited");
+    assert.equal(states.at(-1)?.reason, "rate-limited");
     assert.deepEqual(clock.pendingDelays, [45_000]);
     await clock.advance(45_000);
-    assert.equal(states.at(-1)?.statusKey, "easee-config.status.connected");
+    assert.equal(states.at(-1)?.reason, "connected");
     await stream.close();
   });
 });
