@@ -142,6 +142,37 @@ export interface ConnectionState {
   readonly phase: ConnectionPhase;
   /** Reason code of the state; the nodes show it as a short status text (under 20 characters) in the user's language. */
   readonly reason: StatusReason;
-  /** Plain-language explanation, never containing a secret. */
-  readonly detail?: string;
+  /** What exactly happened, as a code and its data (the nodes word it); never containing a secret. */
+  readonly detail?: StatusDetail;
+}
+
+/**
+ * The explanation of a connection state: a code (locales: `easee-config.detail.<code>`) and the data its sentence
+ * needs. `message` carries a text core did not write (a library's error, an already translated sentence) as it is.
+ */
+export type StatusDetail =
+  | { readonly code: "message"; readonly params: { readonly message: string } }
+  | { readonly code: "consuming"; readonly params: { readonly queue: string; readonly where: string } }
+  | { readonly code: "amqp-closed"; readonly params: { readonly reason: string; readonly seconds: number } }
+  | { readonly code: "api-retry"; readonly params: { readonly message: string; readonly delay: string } }
+  | { readonly code: "blocked"; readonly params: { readonly reason: string } }
+  | { readonly code: "no-consumer" }
+  | { readonly code: "access-refused"; readonly params: { readonly where: string } }
+  | { readonly code: "broker-unreachable"; readonly params: { readonly where: string; readonly reason: string } }
+  | { readonly code: "queue-not-found"; readonly params: { readonly queue: string } }
+  | { readonly code: "cannot-consume"; readonly params: { readonly queue: string; readonly reason: string } }
+  | { readonly code: "hub-subscribed"; readonly params: { readonly subscribed: number; readonly chargers: number } }
+  | { readonly code: "hub-closed"; readonly params: { readonly reason: string; readonly delay: string } }
+  | { readonly code: "hub-refused"; readonly params: { readonly status: number; readonly delay: string } }
+  | { readonly code: "hub-rate-limited"; readonly params: { readonly delay: string } }
+  | { readonly code: "hub-unreachable"; readonly params: { readonly host: string; readonly reason: string; readonly delay: string } };
+
+/** A detail carrying a text as it is (see StatusDetail `message`). */
+export function messageDetail(message: string): StatusDetail {
+  return { code: "message", params: { message } };
+}
+
+/** Same explanation: same code and same data (states are reported only when they change). */
+export function sameDetail(a: StatusDetail | undefined, b: StatusDetail | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

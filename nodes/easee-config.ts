@@ -20,11 +20,11 @@ import {
   type SignalrStream,
 } from "../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
-import type { ConnectionState, StatusReason } from "../core/types";
+import { messageDetail, type ConnectionState, type StatusReason } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
 import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
-import { statusKeyOf } from "./shared/status";
+import { detailText, statusKeyOf } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
@@ -257,7 +257,7 @@ const init = (RED: NodeAPI): void => {
     /** The state subscribers see: "queue shared" (yellow) instead of "connected" while another node consumes too. */
     function present(state: ConnectionState): ConnectionState {
       if (sharedWith === "" || state.phase !== "connected" || state.reason !== "connected") return state;
-      return { phase: "connected", reason: "queue-shared", detail: t("easee-config.warn.queue-shared", { names: sharedWith }) };
+      return { phase: "connected", reason: "queue-shared", detail: messageDetail(t("easee-config.warn.queue-shared", { names: sharedWith })) };
     }
 
     /** The subscriber as the manager sees it: the same handlers (so the same need for a consumer), states presented. */
@@ -273,7 +273,7 @@ const init = (RED: NodeAPI): void => {
 
     if (isProblem(settings)) {
       const message = t(settings.errorKey, settings.params);
-      fixedState = { phase: "error", reason: settings.reason, detail: message };
+      fixedState = { phase: "error", reason: settings.reason, detail: messageDetail(message) };
       node.error(message);
     } else {
       try {
@@ -304,10 +304,10 @@ const init = (RED: NodeAPI): void => {
             // One log line per change of status, not one per retry: the "connecting" between two attempts that
             // fail the same way is not a change.
             if (state.phase === "connecting") return;
-            const signature = `${state.phase}|${state.reason}|${state.phase === "error" ? (state.detail ?? "") : ""}`;
+            const signature = `${state.phase}|${state.reason}|${state.phase === "error" ? JSON.stringify(state.detail ?? "") : ""}`;
             if (signature === lastLogged) return;
             lastLogged = signature;
-            if (state.phase === "error") node.error(state.detail ?? t(statusKeyOf(state.reason)));
+            if (state.phase === "error") node.error(state.detail ? detailText(state.detail, t) : t(statusKeyOf(state.reason)));
           },
           ...(tuning.amqpBackoffMinMs !== undefined || tuning.amqpBackoffMaxMs !== undefined
             ? { backoff: { minMs: tuning.amqpBackoffMinMs ?? 1000, maxMs: tuning.amqpBackoffMaxMs ?? 60_000 } }
@@ -347,7 +347,7 @@ const init = (RED: NodeAPI): void => {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const reason: StatusReason = error instanceof EaseeApiError ? error.statusReason : "invalid-settings";
-        fixedState = { phase: "error", reason, detail: message };
+        fixedState = { phase: "error", reason, detail: messageDetail(message) };
         node.error(message);
         session?.release(true);
         session = undefined;
@@ -380,9 +380,8 @@ const init = (RED: NodeAPI): void => {
 
     node.sendCommand = async (command: EncodedCommand, options: SendCommandOptions): Promise<void> => {
       if (!manager) {
-        throw new CommandSendError("closed", fixedState.detail ?? "the easee-config node is not usable", {
-          reason: fixedState.detail ?? "",
-        });
+        const reason = fixedState.detail ? detailText(fixedState.detail, t) : "";
+        throw new CommandSendError("closed", reason || "the easee-config node is not usable", { reason });
       }
       if (restCommands) {
         await restCommands.send(command, options);

@@ -22,7 +22,7 @@
 import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
-import type { ConnectionState, DecodedDelivery, RawDelivery } from "../types";
+import { messageDetail, sameDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
 import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { describeDelay } from "../easee-api/errors";
@@ -388,7 +388,7 @@ export class ConnectionManager {
       this.setState({
         phase: "connected",
         reason: REASON.connected,
-        detail: `Consuming ${details.queueName} on ${details.server}:${details.port}`,
+        detail: { code: "consuming", params: { queue: details.queueName, where: `${details.server}:${details.port}` } },
       });
       this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
       this.wakeUpWaiters();
@@ -402,7 +402,7 @@ export class ConnectionManager {
       this.setState({
         phase: "disconnected",
         reason: REASON.disconnected,
-        detail: `The AMQP connection closed (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s`,
+        detail: { code: "amqp-closed", params: { reason, seconds: Math.round(delayMs / 1000) } },
       });
       this.log("warn", `AMQP connection closed (${reason}); reconnecting in ${delayMs} ms`);
       if (isAccessRefused(reason)) this.forceRefresh = true;
@@ -429,7 +429,10 @@ export class ConnectionManager {
         this.setState({
           phase: "error",
           reason: apiError ? apiError.statusReason : REASON.apiError,
-          detail: /next try in/i.test(message) ? message : `${message} Next try in ${describeDelay(retryAfterMs)}.`,
+          // Rate limits and the login cap already say when the next try is (their retryAfterMs is that time).
+          detail: apiError?.saysWhenToRetry
+            ? messageDetail(message)
+            : { code: "api-retry", params: { message, delay: describeDelay(retryAfterMs) } },
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
         this.log("debug", message);
@@ -511,7 +514,7 @@ export class ConnectionManager {
       };
       const onBlocked = (reason: string): void => {
         this.log("warn", `The broker blocked the connection: ${reason}`);
-        this.setState({ phase: "connected", reason: REASON.blocked, detail: `The broker blocked the connection: ${reason}` });
+        this.setState({ phase: "connected", reason: REASON.blocked, detail: { code: "blocked", params: { reason } } });
       };
       const onUnblocked = (): void => {
         this.setState({ phase: "connected", reason: REASON.connected });
@@ -720,7 +723,7 @@ export class ConnectionManager {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.reason === state.reason && previous.detail === state.detail) {
+    if (previous.phase === state.phase && previous.reason === state.reason && sameDetail(previous.detail, state.detail)) {
       return;
     }
     try {

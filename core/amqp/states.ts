@@ -1,6 +1,6 @@
 /**
  * What the connection manager tells its subscribers: the states it reports, and how a failure to connect or to
- * consume maps to one (reason code for the node's status, plain detail for its log).
+ * consume maps to one (reason code for the node's status, detail code and data for its log).
  */
 import type { AmqpDetails } from "../easee-api/responses";
 import type { ConnectionState } from "../types";
@@ -24,7 +24,7 @@ export const IDLE_STATE: ConnectionState = { phase: "disconnected", reason: REAS
 export const NO_CONSUMER_STATE: ConnectionState = {
   phase: "disconnected",
   reason: REASON.idle,
-  detail: "No node takes observations or command responses from this account, so the queue is not consumed",
+  detail: { code: "no-consumer" },
 };
 
 export function messageOf(error: unknown): string {
@@ -47,12 +47,12 @@ export function connectFailureState(error: unknown, details: AmqpDetails): Conne
     ? {
         phase: "error",
         reason: REASON.accessRefused,
-        detail: `The broker at ${where} refused the AMQP credentials; fetching fresh details from Easee`,
+        detail: { code: "access-refused", params: { where } },
       }
     : {
         phase: "error",
         reason: REASON.brokerUnreachable,
-        detail: `Cannot connect to the broker at ${where}: ${messageOf(error)}`,
+        detail: { code: "broker-unreachable", params: { where, reason: messageOf(error) } },
       };
 }
 
@@ -63,7 +63,7 @@ export function setupFailureState(error: unknown, details: AmqpDetails): Connect
     phase: "error",
     reason: notFound ? REASON.queueNotFound : isAccessRefused(error) ? REASON.accessRefused : REASON.brokerUnreachable,
     detail: notFound
-      ? `The queue ${details.queueName} does not exist on the broker`
-      : `Cannot consume ${details.queueName}: ${messageOf(error)}`,
+      ? { code: "queue-not-found", params: { queue: details.queueName } }
+      : { code: "cannot-consume", params: { queue: details.queueName, reason: messageOf(error) } },
   };
 }

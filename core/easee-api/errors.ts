@@ -74,6 +74,11 @@ export class EaseeApiError extends Error {
     return STATUS_REASON_BY_CODE[this.code];
   }
 
+  /** Its text already says when the next attempt is (Easee's rate limit, our login cap): no "next try in" to add. */
+  get saysWhenToRetry(): boolean {
+    return this.code === "rate-limited" || this.code === "login-limit";
+  }
+
   /** A copy that says when the next attempt will be made (the retry policy decides it, not the HTTP layer). */
   withRetryAfter(retryAfterMs: number | undefined): EaseeApiError {
     const options: EaseeApiErrorOptions = {

@@ -19,7 +19,7 @@ import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { delay, realScheduler, type Scheduler } from "../timing/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
 import type { StreamSource, StreamSubscriber } from "../stream-source";
-import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../types";
+import { messageDetail, sameDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
 import { ReplayTracker } from "./replay";
@@ -254,7 +254,7 @@ export class SignalrStream implements StreamSource {
       this.setState({
         phase: "connected",
         reason: REASON.connected,
-        detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
+        detail: { code: "hub-subscribed", params: { subscribed: subscribed.size, chargers: chargers.length } },
       });
       this.log("info", `Connected to the Easee SignalR hub; subscribed to ${[...subscribed].join(", ") || "no charger"}`);
 
@@ -266,7 +266,7 @@ export class SignalrStream implements StreamSource {
       this.setState({
         phase: "disconnected",
         reason: REASON.disconnected,
-        detail: `The SignalR hub connection closed (${reason}); reconnecting in ${describeDelay(delayMs)}`,
+        detail: { code: "hub-closed", params: { reason, delay: describeDelay(delayMs) } },
       });
       this.log("warn", `SignalR hub connection closed (${reason}); reconnecting in ${delayMs} ms`);
       await this.wait(delayMs, signal);
@@ -283,7 +283,7 @@ export class SignalrStream implements StreamSource {
         if (signal.aborted) return undefined;
         const apiError = error instanceof EaseeApiError ? error : undefined;
         const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
-        this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: messageOf(error) });
+        this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: messageDetail(messageOf(error)) });
         this.log("debug", messageOf(error));
         if (retryAfterMs === undefined) return undefined;
         await this.wait(retryAfterMs, signal);
@@ -305,7 +305,7 @@ export class SignalrStream implements StreamSource {
   private onConnectFailure(error: unknown, refusal: HubRefusal | undefined): number | undefined {
     if (error instanceof EaseeApiError) {
       // From the token factory: login or refresh failed.
-      this.setState({ phase: "error", reason: error.statusReason, detail: error.message });
+      this.setState({ phase: "error", reason: error.statusReason, detail: messageDetail(error.message) });
       this.log("debug", error.message);
       return error.retryAfterMs;
     }
@@ -315,7 +315,7 @@ export class SignalrStream implements StreamSource {
       this.setState({
         phase: "error",
         reason: REASON.hubRefused,
-        detail: `The SignalR hub refused the access token (HTTP ${refusal.status}); renewing it and trying again in ${describeDelay(delayMs)}`,
+        detail: { code: "hub-refused", params: { status: refusal.status, delay: describeDelay(delayMs) } },
       });
       return delayMs;
     }
@@ -324,7 +324,7 @@ export class SignalrStream implements StreamSource {
       this.setState({
         phase: "error",
         reason: REASON.rateLimited,
-        detail: `The SignalR hub is limiting connections from this address (HTTP 429); next try in ${describeDelay(delayMs)}`,
+        detail: { code: "hub-rate-limited", params: { delay: describeDelay(delayMs) } },
       });
       return delayMs;
     }
@@ -333,7 +333,7 @@ export class SignalrStream implements StreamSource {
     this.setState({
       phase: "error",
       reason: REASON.hubUnreachable,
-      detail: `Cannot connect to the SignalR hub at ${this.hubHost()}: ${why}; next try in ${describeDelay(delayMs)}`,
+      detail: { code: "hub-unreachable", params: { host: this.hubHost(), reason: why, delay: describeDelay(delayMs) } },
     });
     this.log("debug", `SignalR connect failed: ${why}`);
     return delayMs;
@@ -399,7 +399,7 @@ export class SignalrStream implements StreamSource {
         this.setState({
           phase: "connected",
           reason: REASON.connected,
-          detail: `SignalR hub, ${subscribed.size} of ${chargers.length} charger(s) subscribed`,
+          detail: { code: "hub-subscribed", params: { subscribed: subscribed.size, chargers: chargers.length } },
         });
       }
     }
@@ -503,7 +503,7 @@ export class SignalrStream implements StreamSource {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.reason === state.reason && previous.detail === state.detail) return;
+    if (previous.phase === state.phase && previous.reason === state.reason && sameDetail(previous.detail, state.detail)) return;
     try {
       this.options.onStateChange?.(state);
     } catch (error) {

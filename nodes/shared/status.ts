@@ -7,7 +7,8 @@
  * catalogue.
  */
 import type { NodeStatus } from "node-red";
-import type { ConnectionState, StatusReason } from "../../core/types";
+import type { ConnectionState, StatusDetail, StatusReason } from "../../core/types";
+import type { Translate } from "./i18n";
 
 /** i18n namespace of the easee-config catalogue (`<module>/<node set>`), for RED._ calls from other nodes. */
 export const CONFIG_NAMESPACE = "node-red-contrib-easee-amqp/easee-config";
@@ -50,4 +51,13 @@ export function connectionStatus(state: ConnectionState, translate?: (key: strin
     default:
       return { fill: "red", shape: "ring", text };
   }
+}
+
+/**
+ * The sentence of a state's detail (core reports a code and data; locales hold `easee-config.detail.<code>`). A
+ * `message` detail is a text core did not write (a library's error, a sentence already translated): shown as it is.
+ */
+export function detailText(detail: StatusDetail, translate: Translate): string {
+  if (detail.code === "message") return detail.params.message;
+  return translate(`easee-config.detail.${detail.code}`, "params" in detail ? detail.params : {});
 }

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import { PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../../core/command";
-import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "../../core/types";
+import { messageDetail, type ConnectionState, type DecodeError, type DecodedCommandResponse, type DecodedObservation } from "../../core/types";
 import type { DeliverySubscriber, EaseeConfigNode } from "../../nodes/shared/config-api";
 import { catalogueEntry, englishText, fillText, type TextParams } from "../../nodes/shared/i18n";
 import { helper } from "./node-red";
@@ -82,7 +82,7 @@ export const CONNECTING: ConnectionState = { phase: "connecting", reason: "conne
 export const DISCONNECTED: ConnectionState = {
   phase: "disconnected",
   reason: "disconnected",
-  detail: "broker closed the connection",
+  detail: messageDetail("broker closed the connection"),
 };
 
 /** Registers the stub under the real type name, so flows are the same as with the real config node. */

@@ -10,6 +10,7 @@
  * - defect 7: two easee-config nodes on one account warn in the log and the status.
  */
 import assert from "node:assert/strict";
+import { englishDetail } from "../helpers/english";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { NodeAPI } from "node-red";
@@ -176,7 +177,7 @@ describe("hardening against real parts (issue 12, integration)", function () {
       await eventually("connected", () => states.at(-1)?.phase === "connected");
       const redirect = states.find((state) => state.reason === "invalid-url");
       assert.ok(redirect, "the redirect was reported");
-      assert.match(redirect.detail ?? "", /next try in/i);
+      assert.match(englishDetail(redirect.detail), /next try in/i);
       assert.equal(api.count("amqp"), 2);
     });
   });
@@ -300,7 +301,7 @@ describe("hardening against real parts (issue 12, integration)", function () {
       );
       assert.equal(seen.first.at(-1)?.reason, "queue-shared");
       assert.equal(seen.second.at(-1)?.reason, "queue-shared");
-      assert.match(seen.first.at(-1)?.detail ?? "", /second/);
+      assert.match(englishDetail(seen.first.at(-1)?.detail), /second/);
       const warnings = (helper.getNode(cfgId) as unknown as { warn: { args: unknown[][] } }).warn.args.map((args) => String(args[0]));
       assert.ok(warnings.some((text) => /consumes the queue of the same Easee account/.test(text) || /queue-shared/.test(text)), warnings.join("\n"));
 

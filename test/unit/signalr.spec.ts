@@ -6,6 +6,7 @@
  * hub: test/integration/signalr.spec.ts.
  */
 import assert from "node:assert/strict";
+import { englishDetail } from "../helpers/english";
 import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, MAX_CHARGERS, interpretChargers, type ChargerSummary } from "../../core/easee-api";
 import type { EncodedCommand } from "../../core/command";
@@ -293,7 +294,7 @@ describe("SignalR stream (fake hub, manual clock)", () => {
     (links[0] as FakeLink).drop();
     await clock.settle();
     assert.equal(states.at(-1)?.reason, "disconnected");
-    assert.match(states.at(-1)?.detail ?? "", /1006/);
+    assert.match(englishDetail(states.at(-1)?.detail), /1006/);
     await clock.advance(clock.pendingDelays[0] ?? 0);
     assert.equal(links.length, 2);
     assert.deepEqual((links[1] as FakeLink).invoked, ["SubscribeWithCurrentState(EH1,true)", "SubscribeWithCurrentState(EH2,true)"]);
@@ -346,11 +347,11 @@ describe("SignalR stream (fake hub, manual clock)", () => {
       assert.notEqual(states.at(-1)?.reason, "connected", "waiting for the hub");
       await clock.advance(30_000);
       assert.equal(states.at(-1)?.reason, "connected");
-      assert.match(states.at(-1)?.detail ?? "", /1 of 2 charger/);
+      assert.match(englishDetail(states.at(-1)?.detail), /1 of 2 charger/);
       hanging.clear();
       await clock.advance(60_000);
       assert.deepEqual((links[0] as FakeLink).invoked.filter((call) => call.includes("EH1")).length, 2, "EH1 asked again at the refresh");
-      assert.match(states.at(-1)?.detail ?? "", /2 of 2 charger/);
+      assert.match(englishDetail(states.at(-1)?.detail), /2 of 2 charger/);
     } finally {
       FakeLink.prototype.invoke = original;
       await stream.close();
