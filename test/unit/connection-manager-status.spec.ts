@@ -1,7 +1,23 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { connectionStatus, qualifiedStatusKey } from "../../nodes/shared/status";
+import type { StatusDetail, StatusReason } from "../../core/types";
+import { catalogueEntry, fillText } from "../../nodes/shared/i18n";
+import { connectionStatus, detailText, qualifiedStatusKey, statusKeyOf } from "../../nodes/shared/status";
+
+/** Every reason and detail code core can report (a Record, so a new code that is missing here fails to compile). */
+const REASONS: Record<StatusReason, true> = {
+  connecting: true, connected: true, disconnected: true, blocked: true, "queue-shared": true, idle: true,
+  "wrong-password": true, "email-not-verified": true, "not-integration": true, "rate-limited": true, "login-limit": true,
+  "api-unreachable": true, "api-error": true, "invalid-url": true, "no-credentials": true, "invalid-settings": true,
+  "access-refused": true, "broker-unreachable": true, "queue-not-found": true, "hub-unreachable": true, "hub-refused": true,
+  "invalid-hub-url": true,
+};
+const DETAIL_CODES: Record<Exclude<StatusDetail["code"], "message">, true> = {
+  consuming: true, "amqp-closed": true, "api-retry": true, blocked: true, "no-consumer": true, "access-refused": true,
+  "broker-unreachable": true, "queue-not-found": true, "cannot-consume": true, "hub-subscribed": true, "hub-closed": true,
+  "hub-refused": true, "hub-rate-limited": true, "hub-unreachable": true,
+};
 
 describe("ConnectionState → node status (nodes/shared/status)", () => {
   it("connecting yellow ring, connected green dot, disconnected and error red ring", () => {
@@ -46,5 +62,31 @@ describe("ConnectionState → node status (nodes/shared/status)", () => {
     for (const [key, text] of Object.entries(catalogue["easee-config"].status)) {
       assert.ok(text.length < 20, `${key}: "${text}" is ${text.length} characters`);
     }
+  });
+
+  it("every reason and detail code core reports has its text in en-US, de and nb", () => {
+    for (const lang of ["en-US", "de", "nb"]) {
+      const catalogue: unknown = JSON.parse(readFileSync(path.resolve(__dirname, "../../../locales", lang, "easee-config.json"), "utf8"));
+      for (const reason of Object.keys(REASONS) as StatusReason[]) {
+        const text = catalogueEntry(catalogue, statusKeyOf(reason));
+        assert.ok(typeof text === "string" && text.length > 0 && text.length < 20, `${lang}: ${statusKeyOf(reason)}`);
+      }
+      for (const code of Object.keys(DETAIL_CODES)) {
+        const text = catalogueEntry(catalogue, `easee-config.detail.${code}`);
+        assert.ok(typeof text === "string" && text.length > 0, `${lang}: easee-config.detail.${code}`);
+      }
+    }
+  });
+
+  it("words a detail from its code and data; a message detail is shown as it is", () => {
+    const english: Record<string, string> = JSON.parse(readFileSync(path.resolve(__dirname, "../../../locales/en-US/easee-config.json"), "utf8"));
+    const translate = (key: string, params?: Readonly<Record<string, string | number>>): string =>
+      fillText(String(catalogueEntry(english, key)), params);
+    assert.equal(
+      detailText({ code: "broker-unreachable", params: { where: "broker.example:5671", reason: "ECONNREFUSED" } }, translate),
+      "Cannot connect to the broker at broker.example:5671: ECONNREFUSED",
+    );
+    assert.equal(detailText({ code: "queue-not-found", params: { queue: "q-1" } }, translate), "The queue q-1 does not exist on the broker");
+    assert.equal(detailText({ code: "message", params: { message: "as it is" } }, translate), "as it is");
   });
 });
