@@ -216,7 +216,9 @@ const init = (RED: NodeAPI): void => {
       const fail = (text: string, outcome: Outcome = "failed"): void => {
         last = outcome;
         render();
-        node.error(text, msg); // with the msg, so Catch nodes fire
+        // With the msg, so Catch nodes fire; a timeout also carries msg.error.code "timeout" (the Home Assistant
+        // node's last-command sensor tells it apart from other failures by that code).
+        node.error(outcome === "timeout" ? new CodedError(text, "timeout") : text, msg);
         done();
       };
       if (!config || !canSend) {
@@ -352,5 +354,22 @@ const init = (RED: NodeAPI): void => {
     response.json(COMMANDS);
   });
 };
+
+/**
+ * An error Node-RED hands to Catch nodes with its own `code` copied to `msg.error.code`; it prints as its text alone
+ * (no "Error: " prefix), as the string errors of this node do.
+ */
+class CodedError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+
+  override toString(): string {
+    return this.message;
+  }
+}
 
 export = init;

@@ -163,6 +163,8 @@ describe("easee-command node", function () {
     helper.getNode("cmd").receive({ topic: "SetEnabled", payload: true } as NodeMessage);
     const msg = await caught.next(3000);
     assert.equal(errorText(msg), english("easee-command.errors.timeout", { command: "SetEnabled", charger: "EH1", seconds: 0.3 }));
+    // The code lets a flow (and the Home Assistant last-command sensor) tell a timeout from other failures.
+    assert.equal((msg as { error?: { code?: unknown } }).error?.code, "timeout");
     await nextCall("cmd", "status", (args) => callText(args) === english("easee-command.status.timeout"));
   });
 
