@@ -54,12 +54,9 @@ const init = (RED: NodeAPI): void => {
     if (!compiled.ok) {
       // A plain key: the editor translates it in the user's language.
       node.status({ fill: "red", shape: "ring", text: "easee-filter.status.invalidRules" });
-      // Every problem, so one edit fixes them all; each in the user's language where the catalogue has it, else
-      // the core's plain English.
+      // Every problem, so one edit fixes them all, each worded from its kind and data (core writes no text).
       const reasons = compiled.problems.map((problem) => {
-        const kindKey = `easee-filter.errors.${problem.kind}`;
-        const translated = t(kindKey, problem.params);
-        const reason = translated === kindKey ? problem.message : translated;
+        const reason = t(`easee-filter.errors.${problem.kind}`, problem.params);
         return t("easee-filter.errors.invalidRule", { rule: problem.rule + 1, reason });
       });
       node.error(reasons.join("; "));

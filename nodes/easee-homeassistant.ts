@@ -5,6 +5,7 @@
  * output; the command node's answers, fed back in, update the last-command sensor.
  * This file only wires the pure core (core/homeassistant) to Node-RED.
  */
+import { ruleErrorText } from "./shared/rule-text";
 import * as fs from "fs";
 import * as path from "path";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
@@ -131,7 +132,7 @@ const init = (RED: NodeAPI): void => {
     const selected = createSelection(def.selection, def.observations);
     if (!selected.ok) {
       node.status({ fill: "red", shape: "ring", text: "easee-homeassistant.status.badSelection" });
-      node.error(t("easee-homeassistant.errors.badSelection", { reason: selected.error.message }));
+      node.error(t("easee-homeassistant.errors.badSelection", { reason: ruleErrorText(selected.error, t) }));
       // The flow still deploys (like a core node with a bad setting); this node passes nothing on.
       node.on("input", (_msg, _send, done) => done());
       return;

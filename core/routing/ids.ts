@@ -24,10 +24,8 @@ export type RuleErrorKind = "unknownName" | "badToken" | "backwardsRange" | "too
 
 export interface RuleError {
   readonly kind: RuleErrorKind;
-  /** The part of the rule text that is wrong, as typed. */
+  /** The part of the rule text that is wrong, as typed. The nodes word it by `kind` (locales: easee-filter.errors). */
   readonly token: string;
-  /** Plain English; the nodes translate by `kind` where they can. */
-  readonly message: string;
 }
 
 export interface IdSelector {
@@ -67,14 +65,14 @@ type TokenResult =
   | { readonly range: readonly [number, number]; readonly text: string }
   | { readonly error: RuleError };
 
-function error(kind: RuleErrorKind, token: string, message: string): { error: RuleError } {
-  return { error: { kind, token, message } };
+function error(kind: RuleErrorKind, token: string): { error: RuleError } {
+  return { error: { kind, token } };
 }
 
 function toId(digits: string, token: string): number | { error: RuleError } {
   const id = Number(digits);
   if (!Number.isSafeInteger(id) || id > MAX_OBSERVATION_ID) {
-    return error("tooLarge", token, `"${token}" is too large for an observation id`);
+    return error("tooLarge", token);
   }
   return id;
 }
@@ -90,7 +88,7 @@ function parseToken(token: string, lookup: ObservationNameLookup): TokenResult {
     if (typeof from !== "number") return from;
     const to = toId(range[2] ?? "", token);
     if (typeof to !== "number") return to;
-    if (from > to) return error("backwardsRange", token, `range "${token}" runs backwards: write ${to}-${from}`);
+    if (from > to) return error("backwardsRange", token);
     return { range: [from, to], text: `${from}-${to}` };
   }
   const found = lookup(token);
@@ -102,9 +100,9 @@ function parseToken(token: string, lookup: ObservationNameLookup): TokenResult {
     return typeof id === "number" ? { id, text: `Observation${id}` } : id;
   }
   if (NAME_LIKE.test(token)) {
-    return error("unknownName", token, `"${token}" is not an observation name in the catalogue`);
+    return error("unknownName", token);
   }
-  return error("badToken", token, `"${token}" is not an observation id (120), a range (182-185) or a name (ChargerOpMode)`);
+  return error("badToken", token);
 }
 
 function makeSelector(

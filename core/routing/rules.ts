@@ -40,8 +40,6 @@ export interface RuleProblem {
   readonly token: string;
   /** Placeholders of the translated text: `token`, and for a backwards range `fixed` (the range turned round). */
   readonly params: Readonly<Record<string, string>>;
-  /** Plain English. */
-  readonly message: string;
 }
 
 export type CompileResult =
@@ -70,7 +68,7 @@ export function ruleList(rules: unknown): FilterRuleDef[] {
  */
 function ruleShapeProblems(rules: unknown): RuleProblem[] {
   if (rules === undefined) return [];
-  if (!Array.isArray(rules)) return [{ rule: 0, kind: "noRules", token: "", params: {}, message: "The rules are not a list" }];
+  if (!Array.isArray(rules)) return [{ rule: 0, kind: "noRules", token: "", params: {} }];
   const problems: RuleProblem[] = [];
   for (let i = 0; i < rules.length; i++) {
     const rule: unknown = rules[i];
@@ -83,12 +81,17 @@ function ruleShapeProblems(rules: unknown): RuleProblem[] {
       token = Object.prototype.toString.call(ids);
     }
     if (token.length > 60) token = `${token.slice(0, 57)}…`;
-    problems.push({ rule: i, kind: "badToken", token, params: { token }, message: `${token} is not a list of observation ids` });
+    problems.push({ rule: i, kind: "badToken", token, params: { token } });
   }
   return problems;
 }
 
 function problemOf(rule: number, error: RuleError): RuleProblem {
+  return { rule, kind: error.kind, token: error.token, params: ruleErrorParams(error) };
+}
+
+/** The placeholders of a rule error's text (locales: easee-filter.errors.<kind>): the token, and a backwards range turned round. */
+export function ruleErrorParams(error: RuleError): Readonly<Record<string, string>> {
   const params: Record<string, string> = { token: error.token };
   if (error.kind === "backwardsRange") {
     params.fixed = error.token
@@ -97,7 +100,7 @@ function problemOf(rule: number, error: RuleError): RuleProblem {
       .reverse()
       .join("-");
   }
-  return { rule, kind: error.kind, token: error.token, params, message: error.message };
+  return params;
 }
 
 /** The rules compiled, or every problem they have: the one check the runtime and the edit dialog share. */

@@ -2,11 +2,20 @@
  * The English a user sees for what core reports as codes and data, from the shipped en-US catalogue (the same
  * path as a runtime without our catalogue loaded: nodes/shared/i18n.ts).
  */
+import type { RuleError } from "../../core/routing";
 import type { StatusDetail } from "../../core/types";
 import { englishText, fillText } from "../../nodes/shared/i18n";
+import { ruleErrorText } from "../../nodes/shared/rule-text";
 import { detailText } from "../../nodes/shared/status";
+
+const english = (key: string, params?: Readonly<Record<string, string | number>>): string => fillText(englishText(key) ?? key, params);
+
+/** The English text of a rule error (what easee-filter and easee-homeassistant log). */
+export function englishRuleError(error: RuleError): string {
+  return ruleErrorText(error, english);
+}
 
 export function englishDetail(detail: StatusDetail | undefined): string {
   if (detail === undefined) return "";
-  return detailText(detail, (key, params) => fillText(englishText(key) ?? key, params));
+  return detailText(detail, english);
 }

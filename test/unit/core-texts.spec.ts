@@ -41,8 +41,6 @@ const REMAINING: Readonly<Record<string, number>> = {
   "homeassistant/controls.ts": 1,
   "observations/snapshot-cache.ts": 1,
   "routing/change-tracker.ts": 1,
-  "routing/ids.ts": 3,
-  "routing/rules.ts": 2,
   "signalr/hub-link.ts": 1,
   "signalr/index.ts": 5,
   "signalr/messages.ts": 5,

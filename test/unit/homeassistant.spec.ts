@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { englishRuleError } from "../helpers/english";
 import { OBSERVATIONS, VALUE_TABLES, findObservationById, findObservationByName } from "../../core/catalogue";
 import {
   HomeAssistantBridge,
@@ -235,7 +236,7 @@ describe("homeassistant: selection", () => {
   it("reports a list it cannot read", () => {
     const result = createSelection("list", "120, NoSuchThing");
     assert.equal(result.ok, false);
-    if (!result.ok) assert.match(result.error.message, /NoSuchThing/);
+    if (!result.ok) assert.match(englishRuleError(result.error), /"NoSuchThing" is not an observation name/);
   });
 
   it("'all' takes every known observation and no unknown id", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { englishRuleError } from "../helpers/english";
 import {
   ChangeTracker,
   compileFilter,
@@ -26,13 +27,13 @@ const lookup: ObservationNameLookup = (name) => {
 
 function selector(text: string) {
   const result = parseIdList(text, lookup);
-  if (!result.ok) throw new Error(result.error.message);
+  if (!result.ok) throw new Error(englishRuleError(result.error));
   return result.selector;
 }
 
 function compiled(options: Parameters<typeof compileFilter>[0]): CompiledFilter {
   const result = compileFilter(options, lookup);
-  if (!result.ok) throw new Error(result.problems.map((problem) => problem.message).join("; "));
+  if (!result.ok) throw new Error(result.problems.map((problem) => `${problem.kind} ${problem.token}`).join("; "));
   return result.filter;
 }
 
@@ -104,7 +105,7 @@ describe("routing: rule text", () => {
       if (result.ok) return;
       assert.equal(result.error.kind, kind);
       assert.equal(result.error.token, token);
-      assert.match(result.error.message, message);
+      assert.match(englishRuleError(result.error), message);
     });
   }
 });
@@ -305,7 +306,8 @@ describe("routing: runtime texts", () => {
       const result = parseIdList(text, lookup);
       assert.equal(result.ok, false);
       if (result.ok) continue;
-      assert.equal(fillText(String(lookupKey(catalogue, `easee-filter.errors.${result.error.kind}`)), params), result.error.message);
+      assert.equal(englishRuleError(result.error), fillText(String(lookupKey(catalogue, `easee-filter.errors.${result.error.kind}`)), params));
     }
+    assert.equal(englishRuleError({ kind: "backwardsRange", token: "185-182" }), 'range "185-182" runs backwards: write 182-185');
   });
 });
