@@ -537,7 +537,11 @@ export class EditorPage {
     await this.page.waitForFunction((flow) => (window as unknown as { RED: EditorRed }).RED.workspaces.active() === flow, z);
     await this.red((RED) => RED.actions.invoke("core:select-none"), null);
     await this.showSidebar("info");
-    const panel = this.page.locator(".red-ui-sidebar-info-stack > .red-ui-panel").nth(1);
+    // Node-RED 4 stacks the outliner and the properties in two panels; Node-RED 5 has the properties alone.
+    const stacked = (await this.page.locator(".red-ui-sidebar-info-stack > .red-ui-panel").count()) > 0;
+    const panel = stacked
+      ? this.page.locator(".red-ui-sidebar-info-stack > .red-ui-panel").nth(1)
+      : this.page.locator(".red-ui-sidebar-info-stack > div").first();
     await panel.locator(".red-ui-help").first().waitFor();
     return (await panel.innerText()).replace(/\s+/g, " ").trim();
   }
