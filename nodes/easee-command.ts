@@ -22,6 +22,7 @@ import {
   type EncodedCommand,
   type PendingHandle,
 } from "../core/command";
+import { sendErrorReason } from "./shared/send-text";
 import type { ConnectionState, DecodedCommandResponse } from "../core/types";
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { translator } from "./shared/i18n";
@@ -139,12 +140,7 @@ const init = (RED: NodeAPI): void => {
     }
 
     function sendErrorText(error: unknown, command: EncodedCommand): string {
-      const reason =
-        error instanceof CommandSendError
-          ? t(`easee-command.send.${error.code}`, { ...error.data, reason: error.data.reason ?? error.message })
-          : error instanceof Error
-            ? error.message
-            : String(error);
+      const reason = sendErrorReason(error, t);
       return t("easee-command.errors.notSent", { command: command.command, charger: command.chargerId, reason });
     }
 

@@ -381,13 +381,13 @@ const init = (RED: NodeAPI): void => {
     node.sendCommand = async (command: EncodedCommand, options: SendCommandOptions): Promise<void> => {
       if (!manager) {
         const reason = fixedState.detail ? detailText(fixedState.detail, t) : "";
-        throw new CommandSendError("closed", reason || "the easee-config node is not usable", { reason });
+        throw new CommandSendError("closed", { reason });
       }
       if (restCommands) {
         await restCommands.send(command, options);
         return;
       }
-      if (!amqpManager) throw new CommandSendError("unsupported", "this account's connection cannot send commands");
+      if (!amqpManager) throw new CommandSendError("unsupported");
       await amqpManager.publishCommand(
         {
           routingKey: command.routingKey,

@@ -95,13 +95,8 @@ export class ConfirmPublisher {
           setImmediate(() => {
             if (state.closeReason !== undefined) reject(sendErrorFromBroker(state.closeReason, exchange));
             else if (state.closed || /closed/i.test(messageOf(error))) {
-              reject(
-                new CommandSendError(
-                  "connection-lost",
-                  "the connection closed before the broker confirmed the command; it may or may not have reached the charger",
-                ),
-              );
-            } else reject(new CommandSendError("nacked", "the broker did not accept the command (nack)"));
+              reject(new CommandSendError("connection-lost"));
+            } else reject(new CommandSendError("nacked"));
           });
         });
       } catch (error) {
@@ -110,7 +105,7 @@ export class ConfirmPublisher {
         reject(
           state.closeReason !== undefined
             ? sendErrorFromBroker(state.closeReason, exchange)
-            : new CommandSendError("connection-lost", `the command could not be published: ${messageOf(error)}`),
+            : new CommandSendError("connection-lost", { reason: messageOf(error) }),
         );
       }
     });
@@ -126,7 +121,7 @@ export class ConfirmPublisher {
     const current = this.open;
     if (current && current.source === source && !current.closed) return current;
     if (typeof source.createConfirmChannel !== "function") {
-      throw new CommandSendError("unsupported", "this connection cannot publish commands");
+      throw new CommandSendError("unsupported");
     }
     const state: OpenChannel = {
       source,
@@ -153,10 +148,7 @@ export class ConfirmPublisher {
     return new Promise<T>((resolve, reject) => {
       const timer = this.scheduler.setTimeout(() => {
         reject(
-          new CommandSendError("no-confirm", `the broker did not confirm the command within ${Math.round(timeoutMs / 1000)} s`, {
-            seconds: Math.round(timeoutMs / 1000),
-            exchange,
-          }),
+          new CommandSendError("no-confirm", { seconds: Math.round(timeoutMs / 1000), exchange }),
         );
       }, Math.max(0, timeoutMs));
       work.then(

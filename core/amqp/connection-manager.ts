@@ -261,9 +261,9 @@ export class ConnectionManager {
   ): Promise<void> {
     const deadline = this.scheduler.now() + options.timeoutMs;
     for (;;) {
-      if (options.signal?.aborted) throw new CommandSendError("closed", "the command was withdrawn (its node closed)");
+      if (options.signal?.aborted) throw new CommandSendError("closed", { withdrawn: "yes" });
       if (this.closed || !this.consumerNeeded()) {
-        throw new CommandSendError("closed", "the easee-config node is not connected (closing or not in use)");
+        throw new CommandSendError("closed");
       }
       const connection = this.connection;
       const details = this.liveDetails;
@@ -273,11 +273,7 @@ export class ConnectionManager {
         return;
       }
       if (left <= 0) {
-        throw new CommandSendError(
-          "not-connected",
-          `no connection to the broker within ${Math.round(options.timeoutMs / 1000)} s`,
-          { seconds: Math.round(options.timeoutMs / 1000) },
-        );
+        throw new CommandSendError("not-connected", { seconds: Math.round(options.timeoutMs / 1000) });
       }
       await this.waitUntilUp(left, options.signal);
     }

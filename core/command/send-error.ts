@@ -1,6 +1,7 @@
 /**
  * Why a command could not be handed to the broker, as a code (the node words it in the user's language,
- * locales/<lang>/easee-command.json `send.<code>`) plus an English message for logs and other callers.
+ * locales/<lang>/easee-command.json `send.<code>`) and the data its text needs; no English here (issue 16): the
+ * `message` is a developer form (`CommandSendError no-confirm seconds=5`) for logs.
  * Whatever transport sends commands (AMQP today, SignalR/REST for personal accounts later) rejects with this.
  */
 export type CommandSendCode =
@@ -20,35 +21,39 @@ export type CommandSendCode =
   | "closed"
   /** This transport cannot send commands. */
   | "unsupported"
+  /** Easee's REST API has no endpoint for this command (SignalR / personal accounts); `command`. */
+  | "no-rest-endpoint"
+  /** Easee limits commands from this address (HTTP 429); `delay` until the next command. */
+  | "rate-limited"
   | "other";
 
 export class CommandSendError extends Error {
   readonly code: CommandSendCode;
-  /** Parameters for the translated text (`__exchange__`, `__seconds__`, `__reason__`). */
+  /** Parameters for the translated text (`__exchange__`, `__seconds__`, `__reason__`, `__command__`, `__delay__`). */
   readonly data: Readonly<Record<string, string | number>>;
 
-  constructor(code: CommandSendCode, message: string, data: Record<string, string | number> = {}) {
-    super(message);
+  constructor(code: CommandSendCode, data: Record<string, string | number> = {}) {
+    super(developerForm(code, data));
     this.name = "CommandSendError";
     this.code = code;
     this.data = data;
   }
 }
 
+/** `CommandSendError no-confirm seconds=5`: for logs only, the node words the code. */
+function developerForm(code: CommandSendCode, data: Readonly<Record<string, string | number>>): string {
+  const fields = Object.entries(data).map(([key, value]) => `${key}=${String(value)}`);
+  return ["CommandSendError", code, ...fields].join(" ");
+}
+
 /** What a broker's channel-close text says about a failed publish. */
 export function sendErrorFromBroker(text: string, exchange: string): CommandSendError {
   if (/ACCESS[-_]REFUSED|\b403\b/.test(text)) {
-    return new CommandSendError(
-      "no-write-permission",
-      `the broker refused the publish (no write permission on the command exchange ${exchange})`,
-      { exchange },
-    );
+    return new CommandSendError("no-write-permission", { exchange });
   }
   if (/NOT[-_]FOUND|\b404\b/.test(text)) {
-    return new CommandSendError("no-exchange", `the command exchange ${exchange} does not exist on the broker`, { exchange });
+    return new CommandSendError("no-exchange", { exchange });
   }
   const reason = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return new CommandSendError("connection-lost", `the channel closed before the broker confirmed the command (${reason})`, {
-    reason,
-  });
+  return new CommandSendError("connection-lost", { reason });
 }

@@ -57,13 +57,7 @@ export const REST_COMMAND_IDS: readonly number[] = Object.keys(COMMAND_PATHS).ma
 export function restCallFor(command: EncodedCommand): RestCommandCall {
   const build = COMMAND_PATHS[command.commandId];
   if (!build) {
-    throw new CommandSendError(
-      "other",
-      `${command.command} cannot be sent on the SignalR stream: Easee's REST API has no charger command for it (personal accounts can send SetDynamicChargerCurrent, SetEnabled, SetSmartCharging, SetLockCablePermanently, Reboot, OverrideSchedule, UpgradeFirmware, SetMaxChargerCurrent)`,
-      {
-        reason: `${command.command} cannot be sent on the SignalR stream (no Easee REST endpoint for it)`,
-      },
-    );
+    throw new CommandSendError("no-rest-endpoint", { command: command.command });
   }
   const { endpoint, body } = build(command.arguments as Readonly<Record<string, unknown>>);
   return { path: `/api/chargers/${command.chargerId}/${endpoint}`, ...(body !== undefined ? { body } : {}) };
@@ -183,19 +177,17 @@ export class RestCommandSender {
   }
 
   private async sendNow(command: EncodedCommand, call: RestCommandCall, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    if (this.closed) throw new CommandSendError("closed", "the easee-config node is closing");
+    if (this.closed) throw new CommandSendError("closed");
     const now = this.scheduler.now();
     if (now < this.blockedUntilMs) {
       const wait = describeDelay(this.blockedUntilMs - now);
-      throw new CommandSendError("other", `Easee is limiting commands from this address (HTTP 429); next command in ${wait}`, {
-        reason: `Easee is limiting commands from this address (HTTP 429); next command in ${wait}`,
-      });
+      throw new CommandSendError("rate-limited", { delay: wait });
     }
     // Spacing: a loop of commands reaches Easee at most once a second from this account.
     const spacing = this.options.spacingMs ?? 1000;
     const waitMs = this.lastSentAtMs + spacing - now;
     if (waitMs > 0) await new Promise<void>((resolve) => this.scheduler.setTimeout(resolve, waitMs));
-    if (options.signal?.aborted) throw new CommandSendError("closed", "the command node gave up before the command was sent");
+    if (options.signal?.aborted) throw new CommandSendError("closed", { withdrawn: "yes" });
     this.lastSentAtMs = this.scheduler.now();
 
     const charger = command.chargerId.toUpperCase();
@@ -210,7 +202,7 @@ export class RestCommandSender {
         this.blockedUntilMs = this.scheduler.now() + error.retryAfterMs;
       }
       const message = error instanceof Error ? error.message : String(error);
-      throw new CommandSendError("other", message, { reason: message });
+      throw new CommandSendError("other", { reason: message });
     } finally {
       const left = (this.inFlight.get(charger) ?? 1) - 1;
       if (left > 0) this.inFlight.set(charger, left);

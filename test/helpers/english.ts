@@ -6,6 +6,7 @@ import type { RuleError } from "../../core/routing";
 import type { StatusDetail } from "../../core/types";
 import { englishText, fillText } from "../../nodes/shared/i18n";
 import { ruleErrorText } from "../../nodes/shared/rule-text";
+import { sendErrorReason } from "../../nodes/shared/send-text";
 import { detailText } from "../../nodes/shared/status";
 
 const english = (key: string, params?: Readonly<Record<string, string | number>>): string => fillText(englishText(key) ?? key, params);
@@ -18,4 +19,9 @@ export function englishRuleError(error: RuleError): string {
 export function englishDetail(detail: StatusDetail | undefined): string {
   if (detail === undefined) return "";
   return detailText(detail, english);
+}
+
+/** The English reason easee-command gives for a command that was not sent (a CommandSendError or any error). */
+export function englishSendError(error: unknown): string {
+  return sendErrorReason(error, english);
 }

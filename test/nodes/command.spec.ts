@@ -142,7 +142,7 @@ describe("easee-command node", function () {
 
   it("the broker refusing the publish is an error with the reason; the msg goes to Catch", async () => {
     await deploy({ chargerId: "EH1" });
-    stubConfig().sendBehaviour = new CommandSendError("no-write-permission", "refused", { exchange: "Operator_1.C.X" });
+    stubConfig().sendBehaviour = new CommandSendError("no-write-permission", { exchange: "Operator_1.C.X" });
     const caught = new Inbox("caught");
     helper.getNode("cmd").receive({ topic: "SetEnabled", payload: true } as NodeMessage);
     const msg = await caught.next();

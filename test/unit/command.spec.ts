@@ -12,6 +12,7 @@ import {
   type DeliveryLike,
 } from "../../core/amqp/connection-manager";
 import { ManualScheduler } from "../../core/timing/scheduler";
+import { englishSendError } from "../helpers/english";
 import {
   COMMANDS,
   CommandSendError,
@@ -151,7 +152,10 @@ describe("command arguments", () => {
       "duplicate-argument", "missing-argument", "too-many-arguments", "single-value", "not-a-number", "not-whole",
       "out-of-range", "not-boolean", "not-text", "text-length", "payload-shape",
     ];
-    const sends: CommandSendCode[] = ["no-write-permission", "no-exchange", "nacked", "connection-lost", "not-connected", "no-confirm", "closed", "unsupported", "other"];
+    const sends: CommandSendCode[] = [
+      "no-write-permission", "no-exchange", "nacked", "connection-lost", "not-connected", "no-confirm", "closed", "unsupported",
+      "no-rest-endpoint", "rate-limited", "other",
+    ];
     for (const language of ["en-US", "de", "nb"]) {
       const catalogue = readCatalogue("easee-command", language);
       for (const key of [
@@ -335,7 +339,7 @@ describe("confirm publisher", () => {
     await assert.rejects(publisher.publish(source, "Operator_1.C.X", request, 5000), (error: unknown) => {
       assert.ok(error instanceof CommandSendError);
       assert.equal(error.code, "no-write-permission");
-      assert.equal(error.message, "the broker refused the publish (no write permission on the command exchange Operator_1.C.X)");
+      assert.equal(englishSendError(error), "the broker refused the publish (no write permission on the command exchange Operator_1.C.X)");
       return true;
     });
     await publisher.publish(source, "Operator_1.C.X", request, 5000);

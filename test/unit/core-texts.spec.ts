@@ -28,11 +28,10 @@ const DATA_FOLDERS = ["catalogue"];
 
 /** Sentences still written in core/, per file (relative to core/, with "/"): may only go down. */
 const REMAINING: Readonly<Record<string, number>> = {
-  "amqp/confirm-publisher.ts": 6,
+  "amqp/confirm-publisher.ts": 2,
   "amqp/connection-manager.ts": 18,
   "command/pending.ts": 1,
-  "command/send-error.ts": 3,
-  "command/table.ts": 28,
+    "command/table.ts": 28,
   "decode/index.ts": 22,
   "decode/values.ts": 14,
   "easee-api/client.ts": 10,

@@ -26,6 +26,7 @@ import {
 } from "../../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamSubscriber } from "../../core/stream-source";
 import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../../core/types";
+import { englishSendError } from "../helpers/english";
 
 describe("SignalR: hub messages", () => {
   it("ProductUpdate → the same observation the decoder makes, without a routing key", () => {
@@ -407,7 +408,10 @@ describe("SignalR: commands over REST", () => {
     assert.deepEqual(restCallFor(encoded(29, "SetEnabled", { IsEnabled: false })), { path: "/api/chargers/EH1/settings", body: { enabled: false } });
     assert.deepEqual(restCallFor(encoded(11, "SetSmartCharging", { SmartCharging: true })).body, { smartCharging: true });
     assert.deepEqual(restCallFor(encoded(1, "Reboot", {})), { path: "/api/chargers/EH1/commands/reboot" });
-    assert.throws(() => restCallFor(encoded(22, "SetDynamicCircuitCurrent", {})), /cannot be sent on the SignalR stream/);
+    assert.throws(
+      () => restCallFor(encoded(22, "SetDynamicCircuitCurrent", {})),
+      (error: unknown) => /^SetDynamicCircuitCurrent cannot be sent on the SignalR stream/.test(englishSendError(error)),
+    );
   });
 
   it("reads Easee's answer: 202 {commandId, ticks} (or an array of them), ticks 0 or 200 = nothing to wait for, 429", () => {
@@ -481,8 +485,8 @@ describe("SignalR: commands over REST", () => {
       deliver: () => undefined,
       scheduler: clock,
     });
-    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: true }), { timeoutMs: 5000 }), /HTTP 429/);
-    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: false }), { timeoutMs: 5000 }), /next command in 30 s/);
+    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: true }), { timeoutMs: 5000 }), (error: unknown) => /HTTP 429/.test(englishSendError(error)));
+    await assert.rejects(sender.send(encoded(29, "SetEnabled", { IsEnabled: false }), { timeoutMs: 5000 }), (error: unknown) => englishSendError(error) === "Easee is limiting commands from this address (HTTP 429); next command in 30 s");
     assert.equal(posted.length, 1);
     await clock.advance(30_000);
     fail = false;
