@@ -3,7 +3,7 @@
  * operator queue (core/amqp ConnectionManager) or Easee's SignalR hub (core/signalr SignalrStream).
  * Both decode each message once and hand it to every subscriber; both report one connection state.
  */
-import type { ConnectionState, DecodeError, DecodedCommandResponse, DecodedObservation } from "./types";
+import { sameDetail, type ConnectionState, type DecodeError, type DecodedCommandResponse, type DecodedDelivery, type DecodedObservation } from "./types";
 
 /** A node (or part of one) that wants deliveries and/or connection state. */
 export interface StreamSubscriber {
@@ -33,4 +33,78 @@ export const DEFAULT_SIGNALR_URL = "https://streams.easee.com/hubs/chargers";
 /** The `stream` setting: `signalr` or (anything else, the default) `amqp`. */
 export function parseStreamKind(value: unknown): StreamKind {
   return typeof value === "string" && value.trim().toLowerCase() === "signalr" ? "signalr" : "amqp";
+}
+
+/** True when `next` reads the same to a user as `previous` (phase, reason and detail), so nobody need be told. */
+export function sameState(previous: ConnectionState, next: ConnectionState): boolean {
+  return previous.phase === next.phase && previous.reason === next.reason && sameDetail(previous.detail, next.detail);
+}
+
+/**
+ * The subscribers of one stream source, one per id, and how each is handed deliveries and states: a subscriber that
+ * throws is counted and reported through `onFailure`, and every other subscriber still gets its call.
+ * Both stream sources (AMQP and SignalR) hold their subscribers here, so the two cannot drift apart.
+ */
+export class StreamSubscribers<S extends StreamSubscriber = StreamSubscriber> {
+  private readonly byId = new Map<string, S>();
+  private failureCount = 0;
+
+  constructor(private readonly onFailure: (subscriberId: string, error: unknown) => void) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Subscriber calls that threw, since the start. */
+  get failures(): number {
+    return this.failureCount;
+  }
+
+  /** Adds, or replaces the one with the same id (a redeployed node). */
+  add(subscriber: S): void {
+    this.byId.set(subscriber.id, subscriber);
+  }
+
+  /** Removes by id; given a subscriber, only while it is still the one under its id (its successor stays). */
+  remove(subscriberOrId: S | string): void {
+    const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
+    const current = this.byId.get(id);
+    if (current && (typeof subscriberOrId === "string" || current === subscriberOrId)) this.byId.delete(id);
+  }
+
+  clear(): void {
+    this.byId.clear();
+  }
+
+  some(predicate: (subscriber: S) => boolean): boolean {
+    for (const subscriber of this.byId.values()) if (predicate(subscriber)) return true;
+    return false;
+  }
+
+  /** Hands one decoded delivery to every subscriber, by its kind. */
+  deliver(decoded: DecodedDelivery): void {
+    if (decoded.kind === "observation") this.each((subscriber) => subscriber.onObservation?.(decoded));
+    else if (decoded.kind === "commandResponse") this.each((subscriber) => subscriber.onCommandResponse?.(decoded));
+    else this.each((subscriber) => subscriber.onDecodeError?.(decoded));
+  }
+
+  /** Tells every subscriber, or only `one`, the connection state. */
+  tellState(state: ConnectionState, one?: S): void {
+    if (one) this.call(one, () => one.onConnectionState?.(state));
+    else this.each((subscriber) => subscriber.onConnectionState?.(state));
+  }
+
+  private each(work: (subscriber: S) => void): void {
+    // A copy: a subscriber may deregister (or another register) from inside its call.
+    for (const subscriber of [...this.byId.values()]) this.call(subscriber, () => work(subscriber));
+  }
+
+  private call(subscriber: S, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.failureCount += 1;
+      this.onFailure(subscriber.id, error);
+    }
+  }
 }

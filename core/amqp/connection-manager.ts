@@ -22,7 +22,8 @@
 import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
-import { errorDetail, sameDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
+import { errorDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
+import { sameState, StreamSubscribers } from "../stream-source";
 import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { describeDelay } from "../easee-api/errors";
@@ -145,7 +146,9 @@ export class ConnectionManager {
   private readonly connectFn: ConnectFunction;
   private readonly decode: Decoder;
   private readonly log: (level: LogLevel, message: string) => void;
-  private readonly subscribers = new Map<string, ManagerSubscriber>();
+  private readonly subscribers = new StreamSubscribers<ManagerSubscriber>((id, error) =>
+    this.log("error", `A subscriber (${id}) failed: ${messageOf(error)}`),
+  );
 
   private currentState: ConnectionState = IDLE_STATE;
   private controller: AbortController | undefined;
@@ -161,7 +164,7 @@ export class ConnectionManager {
   /** Ends the wait for `close` of a connection whose socket was destroyed (amqplib emits no `close` then). */
   private readonly forcedClose = new WeakMap<ConnectionLike, (reason: string) => void>();
   private closed = false;
-  private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0, subscriberErrors: 0 };
+  private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0 };
   /** One ack per socket read, on the live channel only. */
   private readonly acks = new AckBatcher(
     (channel) => channel === this.channel,
@@ -196,7 +199,7 @@ export class ConnectionManager {
   }
 
   get stats(): ConnectionStats {
-    return { ...this.counters };
+    return { ...this.counters, subscriberErrors: this.subscribers.failures };
   }
 
   /**
@@ -206,12 +209,12 @@ export class ConnectionManager {
   register(subscriber: ManagerSubscriber): void {
     if (this.closed) {
       // Closing down (a flow node starting while its config node stops): nothing will connect any more.
-      this.notify(subscriber, IDLE_STATE);
+      this.subscribers.tellState(IDLE_STATE, subscriber);
       return;
     }
-    this.subscribers.set(subscriber.id, subscriber);
+    this.subscribers.add(subscriber);
     if (!this.loop && this.consumerNeeded()) {
-      this.notify(subscriber, this.currentState);
+      this.subscribers.tellState(this.currentState, subscriber);
       this.start();
       return;
     }
@@ -220,16 +223,12 @@ export class ConnectionManager {
       this.setState(NO_CONSUMER_STATE);
       return;
     }
-    this.notify(subscriber, this.currentState);
+    this.subscribers.tellState(this.currentState, subscriber);
   }
 
   /** Removes a subscriber. The last one needing the consumer closes the connection; resolves when it is closed. */
   async deregister(subscriberOrId: ManagerSubscriber | string): Promise<void> {
-    const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
-    const subscriber = this.subscribers.get(id);
-    if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) {
-      this.subscribers.delete(id);
-    }
+    this.subscribers.remove(subscriberOrId);
     if (!this.consumerNeeded()) await this.stop();
   }
 
@@ -239,8 +238,7 @@ export class ConnectionManager {
   }
 
   private consumerNeeded(): boolean {
-    for (const subscriber of this.subscribers.values()) if (needsConsumer(subscriber)) return true;
-    return false;
+    return this.subscribers.some(needsConsumer);
   }
 
   /** Final close (the config node is closing): no more subscribers, connection closed within a few seconds. */
@@ -605,16 +603,7 @@ export class ConnectionManager {
       };
     }
     if (decoded.kind === "error") this.counters.decodeErrors += 1;
-    for (const subscriber of [...this.subscribers.values()]) {
-      try {
-        if (decoded.kind === "observation") subscriber.onObservation?.(decoded);
-        else if (decoded.kind === "commandResponse") subscriber.onCommandResponse?.(decoded);
-        else subscriber.onDecodeError?.(decoded);
-      } catch (error) {
-        this.counters.subscriberErrors += 1;
-        this.log("error", `A subscriber (${subscriber.id}) failed on a delivery: ${messageOf(error)}`);
-      }
-    }
+    this.subscribers.deliver(decoded);
     // Ack only on the live channel that delivered it: a tag from a dead channel would close the new one (406).
     if (channel === this.channel) this.acks.queue(channel, message);
   }
@@ -723,23 +712,12 @@ export class ConnectionManager {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.reason === state.reason && sameDetail(previous.detail, state.detail)) {
-      return;
-    }
+    if (sameState(previous, state)) return;
     try {
       this.options.onStateChange?.(state);
     } catch (error) {
       this.log("error", `The state change handler failed: ${messageOf(error)}`);
     }
-    for (const subscriber of [...this.subscribers.values()]) this.notify(subscriber, state);
-  }
-
-  private notify(subscriber: ManagerSubscriber, state: ConnectionState): void {
-    try {
-      subscriber.onConnectionState?.(state);
-    } catch (error) {
-      this.counters.subscriberErrors += 1;
-      this.log("error", `A subscriber (${subscriber.id}) failed on a state change: ${messageOf(error)}`);
-    }
+    this.subscribers.tellState(state);
   }
 }

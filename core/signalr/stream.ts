@@ -18,8 +18,8 @@
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { delay, realScheduler, type Scheduler } from "../timing/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
-import type { StreamSource, StreamSubscriber } from "../stream-source";
-import { errorDetail, sameDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
+import { sameState, StreamSubscribers, type StreamSource, type StreamSubscriber } from "../stream-source";
+import { errorDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
 import { ReplayTracker } from "./replay";
@@ -107,7 +107,9 @@ export class SignalrStream implements StreamSource {
   private readonly backoff: Backoff;
   private readonly createLink: HubLinkFactory;
   private readonly log: (level: SignalrLogLevel, message: string) => void;
-  private readonly subscribers = new Map<string, StreamSubscriber>();
+  private readonly subscribers = new StreamSubscribers((id, error) =>
+    this.log("error", `A subscriber (${id}) failed: ${messageOf(error)}`),
+  );
   private readonly replays: ReplayTracker;
 
   private currentState: ConnectionState = SIGNALR_IDLE_STATE;
@@ -124,7 +126,6 @@ export class SignalrStream implements StreamSource {
     replays: 0,
     commandResponses: 0,
     decodeErrors: 0,
-    subscriberErrors: 0,
     chargerLists: 0,
   };
 
@@ -150,7 +151,7 @@ export class SignalrStream implements StreamSource {
   }
 
   get stats(): SignalrStreamStats {
-    return { ...this.counters };
+    return { ...this.counters, subscriberErrors: this.subscribers.failures };
   }
 
   get subscriberCount(): number {
@@ -159,18 +160,16 @@ export class SignalrStream implements StreamSource {
 
   register(subscriber: StreamSubscriber): void {
     if (this.closed) {
-      this.notify(subscriber, SIGNALR_IDLE_STATE);
+      this.subscribers.tellState(SIGNALR_IDLE_STATE, subscriber);
       return;
     }
-    this.subscribers.set(subscriber.id, subscriber);
-    this.notify(subscriber, this.currentState);
+    this.subscribers.add(subscriber);
+    this.subscribers.tellState(this.currentState, subscriber);
     if (!this.loop) this.start();
   }
 
   async deregister(subscriberOrId: StreamSubscriber | string): Promise<void> {
-    const id = typeof subscriberOrId === "string" ? subscriberOrId : subscriberOrId.id;
-    const subscriber = this.subscribers.get(id);
-    if (subscriber && (typeof subscriberOrId === "string" || subscriber === subscriberOrId)) this.subscribers.delete(id);
+    this.subscribers.remove(subscriberOrId);
     if (this.subscribers.size === 0) await this.stop();
   }
 
@@ -419,36 +418,21 @@ export class SignalrStream implements StreamSource {
           this.counters.replays += 1;
         }
         this.counters.observations += 1;
-        for (const subscriber of this.subscribers.values()) {
-          this.deliver(subscriber, () => subscriber.onObservation?.(observation));
-        }
+        this.subscribers.deliver(observation);
       } else if (decoded.kind === "commandResponse") {
         this.counters.commandResponses += 1;
         if (this.options.interceptCommandResponse) this.options.interceptCommandResponse(decoded);
         else this.dispatchCommandResponse(decoded);
       } else {
         this.counters.decodeErrors += 1;
-        for (const subscriber of this.subscribers.values()) {
-          this.deliver(subscriber, () => subscriber.onDecodeError?.(decoded));
-        }
+        this.subscribers.deliver(decoded);
       }
     }
   }
 
   /** Hands a command response to every subscriber. */
   dispatchCommandResponse(response: DecodedCommandResponse): void {
-    for (const subscriber of this.subscribers.values()) {
-      this.deliver(subscriber, () => subscriber.onCommandResponse?.(response));
-    }
-  }
-
-  private deliver(subscriber: StreamSubscriber, work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.counters.subscriberErrors += 1;
-      this.log("error", `A subscriber (${subscriber.id}) failed: ${messageOf(error)}`);
-    }
+    this.subscribers.deliver(response);
   }
 
   private async stopLink(link: HubLink): Promise<void> {
@@ -503,21 +487,12 @@ export class SignalrStream implements StreamSource {
   private setState(state: ConnectionState): void {
     const previous = this.currentState;
     this.currentState = state;
-    if (previous.phase === state.phase && previous.reason === state.reason && sameDetail(previous.detail, state.detail)) return;
+    if (sameState(previous, state)) return;
     try {
       this.options.onStateChange?.(state);
     } catch (error) {
       this.log("error", `The state change handler failed: ${messageOf(error)}`);
     }
-    for (const subscriber of [...this.subscribers.values()]) this.notify(subscriber, state);
-  }
-
-  private notify(subscriber: StreamSubscriber, state: ConnectionState): void {
-    try {
-      subscriber.onConnectionState?.(state);
-    } catch (error) {
-      this.counters.subscriberErrors += 1;
-      this.log("error", `A subscriber (${subscriber.id}) failed on a state change: ${messageOf(error)}`);
-    }
+    this.subscribers.tellState(state);
   }
 }
