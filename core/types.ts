@@ -85,9 +85,37 @@ export interface DecodedCommandResponse {
 }
 
 /** A delivery that could not be decoded. Never thrown: returned. */
+/** Why a delivery could not be decoded (locales: `easee-observations.decode.<code>`, worded by the node). */
+export type DecodeProblemCode =
+  | "no-delivery" | "internal" | "charger-id-too-long" | "field-not-text" | "field-not-whole"
+  | "response-no-charger" | "response-no-command" | "response-no-ticks" | "response-no-accepted" | "response-result-code"
+  | "body-empty" | "body-too-large-bytes" | "body-too-large-chars" | "body-not-utf8" | "body-not-bytes" | "body-too-deep"
+  | "body-not-json" | "body-not-object" | "unknown-kind" | "no-value"
+  | "not-boolean" | "not-number" | "not-string" | "position-range" | "position-format" | "position-shape"
+  | "statistics-format" | "statistics-fields" | "not-statistics" | "null-value" | "value-too-long" | "not-binary"
+  | "unknown-type"
+  /** A SignalR hub message problem; `text` is written by core/signalr (still English there, see core-texts.spec). */
+  | "hub";
+
+/**
+ * A decode problem and its data. Params named `field` (`decode.field.<id>`), `type` (`decode.type.<id>`),
+ * `missing` (`decode.missing.<id>`) and `expected` (a data type: `decode.expected.<name>`) are ids the node words
+ * first; `value` is a quoted, cut excerpt of the delivery.
+ */
+export interface DecodeProblem {
+  readonly code: DecodeProblemCode;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
 export interface DecodeError {
   readonly kind: "error";
-  /** Plain-language reason, e.g. `body is not valid JSON`. */
+  /** What went wrong, as a code and data: the node words it (easee-observations.decode.*). */
+  readonly problem: DecodeProblem;
+  /** The observation whose value was unreadable, when known (the text says "observation N: …"). */
+  readonly observationId?: number;
+  /** The SignalR hub method the message came with (the text starts "ProductUpdate: …"). */
+  readonly method?: string;
+  /** A developer form of the problem for logs (`body-not-json`, `not-boolean value="x"`), no sentence. */
   readonly reason: string;
   /** At most 200 characters of the body (binary shown as escaped text). */
   readonly preview: string;

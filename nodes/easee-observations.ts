@@ -22,6 +22,7 @@ import type { ConnectionState, DecodeError, DecodedObservation } from "../core/t
 import { isEaseeConfigNode, type DeliverySubscriber, type EaseeConfigNode } from "./shared/config-api";
 import { seenChargers, serveSeenChargers } from "./shared/seen-chargers";
 import { connectionStatus } from "./shared/status";
+import { decodeErrorText } from "./shared/decode-text";
 
 interface EaseeObservationsDef extends NodeDef {
   config?: string;
@@ -141,7 +142,7 @@ const init = (RED: NodeAPI): void => {
           payload: error.preview.slice(0, 200),
           easee: error.routingKey === "" ? {} : { routingKey: error.routingKey },
         };
-        node.error(t("easee-observations.errors.undecodable", { reason: error.reason }), msg);
+        node.error(t("easee-observations.errors.undecodable", { reason: decodeErrorText(error, t) }), msg);
       },
       onConnectionState(state: ConnectionState): void {
         connection = state;

@@ -597,7 +597,8 @@ export class ConnectionManager {
     } catch (error) {
       decoded = {
         kind: "error",
-        reason: `the decoder failed: ${messageOf(error)}`,
+        problem: { code: "internal", params: { detail: messageOf(error).slice(0, 250) } },
+        reason: "internal",
         preview: "",
         routingKey: raw.routingKey,
       };

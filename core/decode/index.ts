@@ -25,6 +25,7 @@ import {
   type DecodedDelivery,
   type DecodedObservation,
   type DecodeError,
+  type DecodeProblem,
   type RawDelivery,
 } from "../types";
 import { MAX_NESTING, mayNestDeeperThan, nestsDeeperThan } from "./json";
@@ -46,11 +47,7 @@ export const MAX_CHARGER_ID_CHARS = 64;
 
 function chargerIdTooLong(chargerId: string, routingKey: string, body: unknown): DecodeError | undefined {
   if (chargerId.length <= MAX_CHARGER_ID_CHARS) return undefined;
-  return fail(
-    `charger id is too long (${chargerId.length} characters; a serial has at most ${MAX_CHARGER_ID_CHARS})`,
-    routingKey,
-    body,
-  );
+  return fail({ code: "charger-id-too-long", params: { length: chargerId.length, max: MAX_CHARGER_ID_CHARS } }, routingKey, body);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -72,15 +69,22 @@ function isValidUtf8(bytes: Uint8Array): boolean {
   }
 }
 
-function fail(reason: string, routingKey: string, body: unknown): DecodeError {
-  return { kind: "error", reason, preview: previewOf(body), routingKey };
+/** `not-boolean value="x"`: a developer form of a problem for logs; the node words the problem itself. */
+export function problemForm(problem: DecodeProblem): string {
+  return [problem.code, ...Object.entries(problem.params ?? {}).map(([key, value]) => `${key}=${String(value)}`)].join(" ");
 }
 
+function fail(problem: DecodeProblem, routingKey: string, body: unknown, observationId?: number): DecodeError {
+  const error = { kind: "error" as const, problem, reason: problemForm(problem), preview: previewOf(body), routingKey };
+  return observationId === undefined ? error : { ...error, observationId };
+}
+
+/** A type id the node words (`easee-observations.decode.type.<id>`). */
 function describeType(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
+  if (Array.isArray(value)) return "array";
   const t = typeof value;
-  return t === "object" ? "an object" : t === "undefined" ? "missing" : `a ${t}`;
+  return t === "undefined" ? "missing" : t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,15 +146,18 @@ function parseRoutingKey(rk: string): void {
 // Body fields. Plain property reads: JSON.parse makes own properties only (a "__proto__" key is an
 // ordinary own property there), and a missing key reads as undefined.
 
+/** Body fields a problem can name (locales `easee-observations.decode.field.<id>`). */
+type FieldId = "charger-id" | "command-id" | "observation-id" | "charger-id-mid";
+
 /** A non-empty string field; undefined when absent/null/""; a CoercionFailure for other types. */
-function textField(value: unknown, what: string): string | undefined | CoercionFailure {
+function textField(value: unknown, field: FieldId): string | undefined | CoercionFailure {
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value === "string") return value;
-  return new CoercionFailure(`${what} is ${describeType(value)}, expected text`);
+  return new CoercionFailure("field-not-text", { field, type: describeType(value) });
 }
 
 /** A whole number ≥ 0 field (number or digit string); undefined when absent/null. */
-function idField(value: unknown, what: string): number | undefined | CoercionFailure {
+function idField(value: unknown, field: FieldId): number | undefined | CoercionFailure {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "number") {
     if (Number.isSafeInteger(value) && value >= 0) return value;
@@ -158,7 +165,7 @@ function idField(value: unknown, what: string): number | undefined | CoercionFai
     const n = parseDigits(value, 0, value.length);
     if (n >= 0) return n;
   }
-  return new CoercionFailure(`${what} ${JSON.stringify(value) ?? String(value)} is not a whole number`.slice(0, 160));
+  return new CoercionFailure("field-not-whole", { field, value: (JSON.stringify(value) ?? String(value)).slice(0, 120) });
 }
 
 const DATA_TYPE_BY_LOWER_NAME: ReadonlyMap<string, DataTypeName> = new Map(
@@ -213,17 +220,17 @@ function decodeCommandResponse(
   raw: RawDelivery,
   serialFromKey: string | undefined,
 ): DecodedDelivery {
-  const chargerIdField = textField(first(first(body.SerialNumber, body.serialNumber), first(body.mid, body.Mid)), "charger id");
-  if (chargerIdField instanceof CoercionFailure) return fail(chargerIdField.reason, routingKey, raw.body);
+  const chargerIdField = textField(first(first(body.SerialNumber, body.serialNumber), first(body.mid, body.Mid)), "charger-id");
+  if (chargerIdField instanceof CoercionFailure) return fail(chargerIdField.problem, routingKey, raw.body);
   const chargerId = chargerIdField ?? serialFromKey;
-  if (chargerId === undefined) return fail("command response has no charger serial", routingKey, raw.body);
+  if (chargerId === undefined) return fail({ code: "response-no-charger" }, routingKey, raw.body);
   const tooLong = chargerIdTooLong(chargerId, routingKey, raw.body);
   if (tooLong !== undefined) return tooLong;
 
-  const idValue = idField(first(first(body.Id, body.id), first(body.ID, body.CommandId)), "command id");
-  if (idValue instanceof CoercionFailure) return fail(idValue.reason, routingKey, raw.body);
+  const idValue = idField(first(first(body.Id, body.id), first(body.ID, body.CommandId)), "command-id");
+  if (idValue instanceof CoercionFailure) return fail(idValue.problem, routingKey, raw.body);
   const commandId = idValue ?? (rkKind === RK_COMMAND_RESPONSE ? rkId : undefined);
-  if (commandId === undefined) return fail("command response has no command id", routingKey, raw.body);
+  if (commandId === undefined) return fail({ code: "response-no-command" }, routingKey, raw.body);
 
   let ticks: string | undefined = rkKind === RK_COMMAND_RESPONSE ? routingKey.slice(rkTicksStart) : undefined;
   if (ticks === undefined) {
@@ -231,11 +238,11 @@ function decodeCommandResponse(
     if (typeof t === "string" && allDigits(t, 0)) ticks = t;
     else if (typeof t === "number" && Number.isInteger(t) && t >= 0) ticks = BigInt(t).toString();
   }
-  if (ticks === undefined) return fail("command response has no ticks", routingKey, raw.body);
+  if (ticks === undefined) return fail({ code: "response-no-ticks" }, routingKey, raw.body);
 
   const accepted = coerceValue("Boolean", first(body.WasAccepted, body.wasAccepted), 0);
   if (accepted instanceof CoercionFailure || typeof accepted !== "boolean") {
-    return fail("command response has no readable WasAccepted (expected true or false)", routingKey, raw.body);
+    return fail({ code: "response-no-accepted" }, routingKey, raw.body);
   }
 
   const result: Mutable<DecodedCommandResponse> = {
@@ -253,7 +260,7 @@ function decodeCommandResponse(
   const resultCodeRaw = first(body.ResultCode, body.resultCode);
   if (resultCodeRaw !== undefined && resultCodeRaw !== null) {
     const resultCode = coerceValue("Integer", resultCodeRaw, 0);
-    if (typeof resultCode !== "number") return fail(`command response ResultCode is not a number`, routingKey, raw.body);
+    if (typeof resultCode !== "number") return fail({ code: "response-result-code" }, routingKey, raw.body);
     result.resultCode = resultCode;
   }
   const comment = first(body.Comment, body.comment);
@@ -269,40 +276,40 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
   let text: string;
   if (bytes instanceof Uint8Array) {
     const size = bytes.byteLength;
-    if (size === 0) return fail("body is empty", routingKey, bytes);
+    if (size === 0) return fail({ code: "body-empty" }, routingKey, bytes);
     if (size > MAX_BODY_BYTES) {
-      return fail(`body is too large (${size} bytes; the limit is ${MAX_BODY_BYTES})`, routingKey, bytes);
+      return fail({ code: "body-too-large-bytes", params: { size, max: MAX_BODY_BYTES } }, routingKey, bytes);
     }
     text = Buffer.isBuffer(bytes)
       ? bytes.toString("utf8")
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
     // A replacement character means invalid UTF-8 (or a real U+FFFD in the text): check properly.
     if (text.indexOf("\uFFFD") !== -1 && !isValidUtf8(bytes)) {
-      return fail("body is not UTF-8 text (binary data?)", routingKey, bytes);
+      return fail({ code: "body-not-utf8" }, routingKey, bytes);
     }
   } else if (typeof bytes === "string") {
-    if (bytes.length === 0) return fail("body is empty", routingKey, bytes);
+    if (bytes.length === 0) return fail({ code: "body-empty" }, routingKey, bytes);
     if (bytes.length > MAX_BODY_BYTES) {
-      return fail(`body is too large (${bytes.length} characters; the limit is ${MAX_BODY_BYTES})`, routingKey, bytes);
+      return fail({ code: "body-too-large-chars", params: { size: bytes.length, max: MAX_BODY_BYTES } }, routingKey, bytes);
     }
     text = bytes;
   } else {
-    return fail(`body is ${describeType(bytes)}, expected bytes`, routingKey, bytes);
+    return fail({ code: "body-not-bytes", params: { type: describeType(bytes) } }, routingKey, bytes);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark
 
   // --- text → JSON object
   if (mayNestDeeperThan(text, MAX_NESTING) && nestsDeeperThan(text, MAX_NESTING)) {
-    return fail(`body is nested more than ${MAX_NESTING} levels deep`, routingKey, bytes);
+    return fail({ code: "body-too-deep", params: { max: MAX_NESTING } }, routingKey, bytes);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return fail("body is not valid JSON", routingKey, bytes);
+    return fail({ code: "body-not-json" }, routingKey, bytes);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return fail(`body is ${describeType(parsed)}, expected a JSON object`, routingKey, bytes);
+    return fail({ code: "body-not-object", params: { type: describeType(parsed) } }, routingKey, bytes);
   }
   const body = parsed as Body;
 
@@ -314,14 +321,14 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
 
   const idValue = idField(
     first(first(body.id, body.Id), first(body.ObservationId, body.observationId)),
-    "observation id",
+    "observation-id",
   );
-  if (idValue instanceof CoercionFailure) return fail(idValue.reason, routingKey, bytes);
+  if (idValue instanceof CoercionFailure) return fail(idValue.problem, routingKey, bytes);
   const chargerIdValue = textField(
     first(first(body.mid, body.Mid), first(body.ChargerId, body.chargerId)),
-    "charger id (mid)",
+    "charger-id-mid",
   );
-  if (chargerIdValue instanceof CoercionFailure) return fail(chargerIdValue.reason, routingKey, bytes);
+  if (chargerIdValue instanceof CoercionFailure) return fail(chargerIdValue.problem, routingKey, bytes);
 
   let observationId: number;
   let chargerId: string;
@@ -335,21 +342,15 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
     // A command response that says what it is in its body (SignalR CommandResponse style).
     return decodeCommandResponse(body, routingKey, raw, undefined);
   } else {
-    const missing = idValue === undefined && chargerIdValue === undefined
-      ? "charger id (mid) and observation id"
-      : idValue === undefined ? "observation id" : "charger id (mid)";
-    return fail(
-      `cannot tell what this is: the routing key is not {serial}.O.{id} or {serial}.CR.{command}.{ticks} and the body has no ${missing}`,
-      routingKey,
-      bytes,
-    );
+    const missing = idValue === undefined && chargerIdValue === undefined ? "both" : idValue === undefined ? "observation-id" : "charger-id-mid";
+    return fail({ code: "unknown-kind", params: { missing } }, routingKey, bytes);
   }
 
   const tooLong = chargerIdTooLong(chargerId, routingKey, bytes);
   if (tooLong !== undefined) return tooLong;
 
   const rawValue = first(body.value, body.Value);
-  if (rawValue === undefined) return fail("body has no value (Value)", routingKey, bytes);
+  if (rawValue === undefined) return fail({ code: "no-value" }, routingKey, bytes);
 
   // Chargers and Equalizers number their observations in overlapping id spaces: the serial picks the table.
   const device = deviceKindOf(chargerId);
@@ -358,7 +359,7 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
   // Only the charger's 108 (UserIDTokenReversed) arrives reversed.
   const value = coerceValue(dataType, rawValue, device === "charger" ? observationId : -1);
   if (value instanceof CoercionFailure) {
-    return fail(`observation ${observationId}: ${value.reason}`, routingKey, bytes);
+    return fail(value.problem, routingKey, bytes, observationId);
   }
 
   let result: Mutable<DecodedObservation>;
@@ -415,7 +416,7 @@ function decodeBody(raw: RawDelivery, routingKey: string, receivedAtMs: number |
 
 /**
  * Decodes one delivery. Never throws: anything it cannot read comes back as
- * `{ kind: "error", reason, preview, routingKey }` with a plain-language reason and at most
+ * `{ kind: "error", problem, reason, preview, routingKey }` with a problem code + data (worded by easee-observations) and at most
  * 200 characters of the body.
  * @param receivedAtMs when the delivery was received (epoch ms), for `latencyMs`; default now.
  */
@@ -423,7 +424,7 @@ export function decodeDelivery(raw: RawDelivery, receivedAtMs?: number): Decoded
   let routingKey = "";
   try {
     if (raw === null || typeof raw !== "object") {
-      return { kind: "error", reason: "no delivery given", preview: "", routingKey };
+      return { kind: "error", problem: { code: "no-delivery" }, reason: "no-delivery", preview: "", routingKey };
     }
     routingKey = typeof raw.routingKey === "string" ? raw.routingKey : "";
     return decodeBody(raw, routingKey, receivedAtMs);
@@ -436,6 +437,6 @@ export function decodeDelivery(raw: RawDelivery, receivedAtMs?: number): Decoded
     } catch {
       body = undefined;
     }
-    return fail(`could not decode the delivery (${detail})`.slice(0, 300), routingKey, body);
+    return fail({ code: "internal", params: { detail: detail.slice(0, 250) } }, routingKey, body);
   }
 }

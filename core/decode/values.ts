@@ -3,13 +3,16 @@
  * Values arrive either typed (Masterloop `{"Value": 7.2}`) or as text (SignalR style `"value": "7.2"`,
  * Masterloop's DataTypeStringConverter forms); both are read.
  */
-import type { DataTypeName, ObservationValue } from "../types";
+import type { DataTypeName, DecodeProblem, DecodeProblemCode, ObservationValue } from "../types";
 import { looksLikeJsonContainer, NOT_JSON, parseJson } from "./json";
 import { toIso } from "./time";
 
 /** Returned (not thrown) when a value cannot be read as its data type. */
 export class CoercionFailure {
-  constructor(readonly reason: string) {}
+  readonly problem: DecodeProblem;
+  constructor(code: DecodeProblemCode, params?: Readonly<Record<string, string | number>>) {
+    this.problem = params === undefined ? { code } : { code, params };
+  }
 }
 
 /** Observation 108 arrives with its characters in reverse order. */
@@ -103,15 +106,14 @@ function toBoolean(value: unknown): boolean | CoercionFailure {
         if (s === "true" || s === "1") return true;
         if (s === "false" || s === "0") return false;
       }
-      return new CoercionFailure(`value ${quote(value)} is not a Boolean (expected true/false or 1/0)`);
+      return new CoercionFailure("not-boolean", { value: quote(value) });
   }
 }
 
 function toNumber(value: unknown, dataType: "Integer" | "Double"): number | CoercionFailure {
   const n = toFiniteNumber(value);
   if (n === n) return n;
-  const what = dataType === "Integer" ? "an Integer" : "a Double";
-  return new CoercionFailure(`value ${quote(value)} is not ${what} (expected a finite number)`);
+  return new CoercionFailure("not-number", { value: quote(value), expected: dataType });
 }
 
 function reverseText(text: string): string {
@@ -134,7 +136,7 @@ function toStringValue(value: unknown, observationId: number): ObservationValue 
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   // Already structured (a body that embeds the JSON instead of quoting it): keep it.
   if (typeof value === "object") return value as ObservationValue;
-  return new CoercionFailure(`value ${quote(value)} is not a String`);
+  return new CoercionFailure("not-string", { value: quote(value) });
 }
 
 /** Reads the first of `names` present on `source`, else undefined. */
@@ -152,7 +154,7 @@ const DOP = ["dop", "DOP", "Dop", "Quality", "quality"];
 
 function positionFrom(lat: number, lon: number, alt: number, dop: number, raw: unknown): ObservationValue | CoercionFailure {
   if (lat !== lat || lon !== lon || lat < -90 || lat > 90 || lon < -180 || lon > 180) {
-    return new CoercionFailure(`value ${quote(raw)} is not a Position (expected "lat,lon" in range)`);
+    return new CoercionFailure("position-range", { value: quote(raw) });
   }
   const position: { lat: number; lon: number; alt?: number; dop?: number } = { lat, lon };
   if (alt === alt) position.alt = alt;
@@ -164,12 +166,12 @@ function toPosition(value: unknown): ObservationValue | CoercionFailure {
   if (typeof value === "string") {
     const parts = value.split(",");
     if (parts.length < 2 || parts.length > 4) {
-      return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon[,alt[,dop]]")`);
+      return new CoercionFailure("position-format", { value: quote(value) });
     }
     const alt = parts.length > 2 ? toFiniteNumber(parts[2]) : NaN;
     const dop = parts.length > 3 ? toFiniteNumber(parts[3]) : NaN;
     if ((parts.length > 2 && alt !== alt) || (parts.length > 3 && dop !== dop)) {
-      return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon[,alt[,dop]]")`);
+      return new CoercionFailure("position-format", { value: quote(value) });
     }
     return positionFrom(toFiniteNumber(parts[0]), toFiniteNumber(parts[1]), alt, dop, value);
   }
@@ -181,7 +183,7 @@ function toPosition(value: unknown): ObservationValue | CoercionFailure {
     const dop = dopRaw === undefined || dopRaw === null ? NaN : toFiniteNumber(dopRaw);
     return positionFrom(toFiniteNumber(pick(source, LAT)), toFiniteNumber(pick(source, LON)), alt, dop, value);
   }
-  return new CoercionFailure(`value ${quote(value)} is not a Position (expected "lat,lon" or {Latitude, Longitude})`);
+  return new CoercionFailure("position-shape", { value: quote(value) });
 }
 
 interface Statistics {
@@ -219,9 +221,7 @@ function statisticsFrom(fields: readonly unknown[], raw: unknown): ObservationVa
     count !== count || !Number.isInteger(count) || mean !== mean || min !== min || max !== max ||
     from === undefined || to === undefined || stddev === undefined || median === undefined
   ) {
-    return new CoercionFailure(
-      `value ${quote(raw)} is not Statistics (expected "count,mean,min,max,from,to,stddev,median")`,
-    );
+    return new CoercionFailure("statistics-format", { value: quote(raw) });
   }
   const statistics: Statistics = { count, mean, min, max, from, to, stddev, median };
   return statistics as unknown as ObservationValue;
@@ -242,7 +242,7 @@ function toStatistics(value: unknown): ObservationValue | CoercionFailure {
   if (typeof value === "string") {
     const parts = value.split(",");
     if (parts.length !== 8) {
-      return new CoercionFailure(`value ${quote(value)} is not Statistics (expected 8 comma-separated fields)`);
+      return new CoercionFailure("statistics-fields", { value: quote(value) });
     }
     return statisticsFrom(parts, value);
   }
@@ -250,7 +250,7 @@ function toStatistics(value: unknown): ObservationValue | CoercionFailure {
     const source = value as Record<string, unknown>;
     return statisticsFrom(STAT_FIELDS.map((names) => pick(source, names)), value);
   }
-  return new CoercionFailure(`value ${quote(value)} is not Statistics`);
+  return new CoercionFailure("not-statistics", { value: quote(value) });
 }
 
 /** The data type a bare JSON value would have, for ids the catalogue does not know. */
@@ -278,14 +278,12 @@ export function coerceValue(
   observationId: number,
 ): ObservationValue | CoercionFailure {
   if (value === null && dataType !== "String" && dataType !== "Binary") {
-    return new CoercionFailure(`value is null, expected ${dataType === "Integer" ? "an" : "a"} ${dataType}`);
+    return new CoercionFailure("null-value", { expected: dataType });
   }
   // Bounded before any parsing: a 200 KB "number" must cost nothing (issue 12). Strings and Binary stay whole
   // (the body limit bounds them; JSON text is parsed by JSON.parse, which is linear).
   if (typeof value === "string" && value.length > MAX_VALUE_TEXT_CHARS && dataType !== "String" && dataType !== "Binary") {
-    return new CoercionFailure(
-      `value is too long for ${dataType === "Integer" ? "an" : "a"} ${dataType} (${value.length} characters; the limit is ${MAX_VALUE_TEXT_CHARS})`,
-    );
+    return new CoercionFailure("value-too-long", { expected: dataType, length: value.length, max: MAX_VALUE_TEXT_CHARS });
   }
   switch (dataType) {
     case "Double":
@@ -302,8 +300,8 @@ export function coerceValue(
     case "Binary":
       // Base64 text, passed on as is: decoding it would make a Buffer, which is not JSON-safe.
       if (typeof value === "string" || value === null) return value;
-      return new CoercionFailure(`value ${quote(value)} is not Binary (expected base64 text)`);
+      return new CoercionFailure("not-binary", { value: quote(value) });
     default:
-      return new CoercionFailure(`unknown data type ${quote(dataType)}`);
+      return new CoercionFailure("unknown-type", { value: quote(dataType) });
   }
 }

@@ -37,7 +37,8 @@ export type HubMethod = "ProductUpdate" | "ChargerUpdate" | "CommandResponse";
 export const HUB_METHODS: readonly HubMethod[] = ["ProductUpdate", "ChargerUpdate", "CommandResponse"];
 
 function hubError(reason: string, value: unknown): DecodeError {
-  return { kind: "error", reason, preview: previewOf(safePreviewSource(value)), routingKey: "" };
+  // Still English here (see test/unit/core-texts.spec.ts REMAINING): shown as it is, code `hub`.
+  return { kind: "error", problem: { code: "hub", params: { text: reason } }, reason, preview: previewOf(safePreviewSource(value)), routingKey: "" };
 }
 
 /** Something previewOf can show without walking a hostile structure: a bounded copy of the top-level fields. */
@@ -90,7 +91,7 @@ export function decodeHubMessage(method: HubMethod, argument: unknown, receivedA
     return hubError("CommandResponse: no WasAccepted", argument);
   }
   const decoded = decodeDelivery({ routingKey: "", body: Buffer.from(JSON.stringify(copy), "utf8") }, receivedAtMs);
-  if (decoded.kind === "error") return { ...decoded, reason: `${method}: ${decoded.reason}` };
+  if (decoded.kind === "error") return { ...decoded, method, reason: `${method}: ${decoded.reason}` };
   if (method !== "CommandResponse" && decoded.kind !== "observation") {
     return hubError(`${method}: not an observation`, argument);
   }

@@ -5,7 +5,9 @@
 import type { RuleError } from "../../core/routing";
 import type { StatusDetail } from "../../core/types";
 import { englishText, fillText } from "../../nodes/shared/i18n";
+import type { DecodeError } from "../../core/types";
 import { errorText } from "../../nodes/shared/api-text";
+import { decodeErrorText } from "../../nodes/shared/decode-text";
 import { ruleErrorText } from "../../nodes/shared/rule-text";
 import { sendErrorReason } from "../../nodes/shared/send-text";
 import { detailText } from "../../nodes/shared/status";
@@ -30,4 +32,9 @@ export function englishSendError(error: unknown): string {
 /** What a user reads for an error: an Easee API error worded from easee-config.api.*, any other error's message. */
 export function englishError(error: unknown): string {
   return errorText(error, english);
+}
+
+/** The English reason easee-observations gives for an undecodable delivery. */
+export function englishDecodeError(error: DecodeError): string {
+  return decodeErrorText(error, english);
 }

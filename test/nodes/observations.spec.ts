@@ -255,7 +255,7 @@ describe("easee-observations node", function () {
     const out = await load();
     const caught = new Inbox("caught");
     const body = `{"Value": ${"x".repeat(400)}`;
-    stubConfig().emitDecodeError({ kind: "error", reason: "body is not valid JSON", preview: body.slice(0, 200), routingKey: "EH123456.O.120" });
+    stubConfig().emitDecodeError({ kind: "error", problem: { code: "body-not-json" }, reason: "body-not-json", preview: body.slice(0, 200), routingKey: "EH123456.O.120" });
     const msg = await caught.next();
     assert.match((msg.error as { message: string }).message, /body is not valid JSON/);
     assert.equal((msg.error as { source: { id: string } }).source.id, "obs");

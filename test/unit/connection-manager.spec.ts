@@ -127,7 +127,7 @@ interface Harness {
 
 function decode(raw: RawDelivery): DecodedDelivery {
   const [chargerId = "", kind = "", id = "0"] = raw.routingKey.split(".");
-  if (raw.routingKey.startsWith("bad")) return { kind: "error", reason: "body is not valid JSON", preview: "x", routingKey: raw.routingKey };
+  if (raw.routingKey.startsWith("bad")) return { kind: "error", problem: { code: "body-not-json" }, reason: "body-not-json", preview: "x", routingKey: raw.routingKey };
   if (kind === "CR") {
     return { kind: "commandResponse", chargerId, commandId: Number(id), ticks: "1", wasAccepted: true, routingKey: raw.routingKey };
   }

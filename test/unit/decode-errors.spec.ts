@@ -4,12 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { decodeDelivery, MAX_BODY_BYTES, PREVIEW_MAX_CHARS } from "../../core/decode";
-import type { DecodedDelivery, DecodeError, RawDelivery } from "../../core/types";
+import type { DecodedDelivery, DecodeError, DecodeProblemCode, RawDelivery } from "../../core/types";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { catalogueEntry } from "../../nodes/shared/i18n";
 import { bytes, delivery, masterloop, SERIAL } from "./fixtures/deliveries";
+import { englishDecodeError } from "../helpers/english";
 
 function error(result: DecodedDelivery): DecodeError {
   assert.equal(result.kind, "error", `expected an error, got ${JSON.stringify(result)}`);
-  const e = result as DecodeError;
+  // What a user reads (easee-observations words the code and data core reports).
+  const e = { ...(result as DecodeError), reason: englishDecodeError(result as DecodeError) };
   assert.equal(typeof e.reason, "string");
   assert.ok(e.reason.length > 0);
   assert.ok(e.preview.length <= PREVIEW_MAX_CHARS, `preview of ${e.preview.length} characters`);
@@ -212,5 +217,37 @@ describe("decodeDelivery: bad input", () => {
       }
     }
     assert.ok(kinds.has("error") && kinds.has("observation"));
+  });
+});
+
+/** Every decode problem code with its own words (a Record, so a new code that is missing here fails to compile). */
+const DECODE_CODES: Record<Exclude<DecodeProblemCode, "hub">, true> = {
+  "no-delivery": true, internal: true, "charger-id-too-long": true, "field-not-text": true, "field-not-whole": true,
+  "response-no-charger": true, "response-no-command": true, "response-no-ticks": true, "response-no-accepted": true,
+  "response-result-code": true, "body-empty": true, "body-too-large-bytes": true, "body-too-large-chars": true,
+  "body-not-utf8": true, "body-not-bytes": true, "body-too-deep": true, "body-not-json": true, "body-not-object": true,
+  "unknown-kind": true, "no-value": true, "not-boolean": true, "not-number": true, "not-string": true,
+  "position-range": true, "position-format": true, "position-shape": true, "statistics-format": true,
+  "statistics-fields": true, "not-statistics": true, "null-value": true, "value-too-long": true, "not-binary": true,
+  "unknown-type": true,
+};
+
+describe("decode problems have their words in en-US, de and nb", () => {
+  it("every code, field, type, missing part and data type", () => {
+    for (const lang of ["en-US", "de", "nb"]) {
+      const catalogue: Record<string, unknown> = JSON.parse(readFileSync(path.resolve(__dirname, `../../../locales/${lang}/easee-observations.json`), "utf8"));
+      const keys = [
+        ...Object.keys(DECODE_CODES).map((code) => `easee-observations.decode.${code}`),
+        "easee-observations.decode.observation",
+        ...["charger-id", "command-id", "observation-id", "charger-id-mid"].map((id) => `easee-observations.decode.field.${id}`),
+        ...["null", "array", "object", "missing", "number", "string", "boolean"].map((id) => `easee-observations.decode.type.${id}`),
+        ...["both", "observation-id", "charger-id-mid"].map((id) => `easee-observations.decode.missing.${id}`),
+        ...["Integer", "Double", "Boolean", "String", "Position", "Statistics", "Binary"].map((id) => `easee-observations.decode.expected.${id}`),
+      ];
+      for (const key of keys) {
+        const text = catalogueEntry(catalogue, key);
+        assert.ok(typeof text === "string" && text.length > 0, `${lang}: ${key}`);
+      }
+    }
   });
 });

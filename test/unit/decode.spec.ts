@@ -14,6 +14,7 @@ import {
   SERIAL,
   signalR,
 } from "./fixtures/deliveries";
+import { englishDecodeError } from "../helpers/english";
 
 const RECEIVED_MS = ARRIVAL_MS + 35;
 
@@ -24,7 +25,7 @@ function observation(result: DecodedDelivery): DecodedObservation {
 
 function error(result: DecodedDelivery): DecodeError {
   assert.equal(result.kind, "error", `expected an error, got ${JSON.stringify(result)}`);
-  return result as DecodeError;
+  return { ...(result as DecodeError), reason: englishDecodeError(result as DecodeError) };
 }
 
 function valueOf(result: DecodedDelivery): unknown {

@@ -91,7 +91,7 @@ function harness(overrides: Partial<ConnectionManagerOptions> = {}) {
       if (next instanceof Error) throw next;
       return next;
     },
-    decode: (): DecodedDelivery => ({ kind: "error", reason: "x", preview: "", routingKey: "" }),
+    decode: (): DecodedDelivery => ({ kind: "error", problem: { code: "body-not-json" }, reason: "x", preview: "", routingKey: "" }),
     connect: async () => {
       const connection = new FakeConnection();
       connections.push(connection);

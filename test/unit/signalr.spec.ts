@@ -6,7 +6,6 @@
  * hub: test/integration/signalr.spec.ts.
  */
 import assert from "node:assert/strict";
-import { englishDetail } from "../helpers/english";
 import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, MAX_CHARGERS, interpretChargers, type ChargerSummary } from "../../core/easee-api";
 import type { EncodedCommand } from "../../core/command";
@@ -26,7 +25,7 @@ import {
 } from "../../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamSubscriber } from "../../core/stream-source";
 import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../../core/types";
-import { englishSendError } from "../helpers/english";
+import { englishDecodeError, englishDetail, englishSendError } from "../helpers/english";
 
 describe("SignalR: hub messages", () => {
   it("ProductUpdate → the same observation the decoder makes, without a routing key", () => {
@@ -91,8 +90,8 @@ describe("SignalR: hub messages", () => {
       const decoded = decodeHubMessage("ProductUpdate", argument);
       assert.equal(decoded.kind, "error");
       if (decoded.kind !== "error") continue;
-      assert.match(decoded.reason, reason);
-      assert.match(decoded.reason, /^ProductUpdate: /);
+      assert.match(englishDecodeError(decoded), reason);
+      assert.match(englishDecodeError(decoded), /^ProductUpdate: /);
       assert.ok(decoded.preview.length <= 200);
     }
     assert.equal(decodeHubMessage("CommandResponse", { SerialNumber: "EH1", ID: 1 }).kind, "error");
