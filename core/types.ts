@@ -146,6 +146,47 @@ export interface ConnectionState {
   readonly detail?: StatusDetail;
 }
 
+/** What an EaseeApiError says, as a text id (locales `easee-config.api.text.<id>`). */
+export type ApiTextId =
+  | "cancelled"
+  | "missing-credentials"
+  | "not-command-path"
+  | "unexpected-problem"
+  | "login-limit"
+  | "fresh-token-refused"
+  | "rate-limited"
+  | "server-error"
+  | "not-easee"
+  | "redirect"
+  | "email-not-verified"
+  | "wrong-credentials"
+  | "no-login"
+  | "not-integration"
+  | "url-too-long"
+  | "url-not-valid"
+  | "url-scheme"
+  | "url-credentials"
+  | "url-query"
+  | "url-invalid"
+  | "too-large"
+  | "unreachable"
+  | "command-rate-limited"
+  | "command-refused"
+  | "command-server-error"
+  | "command-not-taken";
+
+/** Which request a `not-easee` text is about (locales `easee-config.api.request.<id>`). */
+export type ApiRequestId = "login" | "refresh" | "amqp-details" | "chargers";
+
+/**
+ * The text of an error: its id and the data it needs. `request` is an ApiRequestId and `network` a network error
+ * code (or ""): the node words both before filling them in.
+ */
+export interface ApiText {
+  readonly id: ApiTextId;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
 /**
  * The explanation of a connection state: a code (locales: `easee-config.detail.<code>`) and the data its sentence
  * needs. `message` carries a text core did not write (a library's error, an already translated sentence) as it is.
@@ -154,7 +195,10 @@ export type StatusDetail =
   | { readonly code: "message"; readonly params: { readonly message: string } }
   | { readonly code: "consuming"; readonly params: { readonly queue: string; readonly where: string } }
   | { readonly code: "amqp-closed"; readonly params: { readonly reason: string; readonly seconds: number } }
-  | { readonly code: "api-retry"; readonly params: { readonly message: string; readonly delay: string } }
+  /** An Easee API error (core/easee-api ApiText): worded from `easee-config.api.text.<id>`. */
+  | { readonly code: "api"; readonly text: ApiText }
+  /** `text` (an Easee API error) or `message` (any other error), then when the next try is. */
+  | { readonly code: "api-retry"; readonly params: { readonly message: string; readonly delay: string }; readonly text?: ApiText }
   | { readonly code: "blocked"; readonly params: { readonly reason: string } }
   | { readonly code: "no-consumer" }
   | { readonly code: "access-refused"; readonly params: { readonly where: string } }
@@ -170,6 +214,14 @@ export type StatusDetail =
 /** A detail carrying a text as it is (see StatusDetail `message`). */
 export function messageDetail(message: string): StatusDetail {
   return { code: "message", params: { message } };
+}
+
+/** The detail of a failure: an Easee API error's text, or any other error's message as it is. */
+export function errorDetail(error: unknown): StatusDetail {
+  if (typeof error === "object" && error !== null && "text" in error && (error as { name?: unknown }).name === "EaseeApiError") {
+    return { code: "api", text: (error as { text: ApiText }).text };
+  }
+  return messageDetail(error instanceof Error ? error.message : String(error));
 }
 
 /** Same explanation: same code and same data (states are reported only when they change). */

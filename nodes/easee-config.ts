@@ -20,10 +20,11 @@ import {
   type SignalrStream,
 } from "../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamKind, type StreamSource } from "../core/stream-source";
-import { messageDetail, type ConnectionState, type StatusReason } from "../core/types";
+import { errorDetail, messageDetail, type ConnectionState, type StatusReason } from "../core/types";
 import type { CommandContext, DeliverySubscriber, EaseeConfigNode, SendCommandOptions } from "./shared/config-api";
 import { translator } from "./shared/i18n";
 import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
+import { errorText } from "./shared/api-text";
 import { detailText, statusKeyOf } from "./shared/status";
 
 const DEFAULT_API_URL = "https://api.easee.com";
@@ -86,6 +87,8 @@ interface ConfigProblem {
   /** i18n key of the plain-language error. */
   readonly errorKey: string;
   readonly params?: Record<string, string>;
+  /** The error behind it; an Easee API error is worded into `reason` (easee-config.api.*) by the node. */
+  readonly cause?: unknown;
 }
 
 interface ParsedSettings {
@@ -122,6 +125,7 @@ function parseSettings(
       reason: "invalid-url",
       errorKey: "easee-config.errors.invalid-url",
       params: { reason: error instanceof Error ? error.message : String(error) },
+      cause: error,
     };
   }
   const prefetch = numberSetting(def.prefetch, DEFAULT_PREFETCH);
@@ -272,7 +276,8 @@ const init = (RED: NodeAPI): void => {
     }
 
     if (isProblem(settings)) {
-      const message = t(settings.errorKey, settings.params);
+      const params = settings.cause instanceof EaseeApiError ? { ...settings.params, reason: errorText(settings.cause, t) } : settings.params;
+      const message = t(settings.errorKey, params);
       fixedState = { phase: "error", reason: settings.reason, detail: messageDetail(message) };
       node.error(message);
     } else {
@@ -345,10 +350,9 @@ const init = (RED: NodeAPI): void => {
           manager = amqpManager;
         }
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
         const reason: StatusReason = error instanceof EaseeApiError ? error.statusReason : "invalid-settings";
-        fixedState = { phase: "error", reason, detail: messageDetail(message) };
-        node.error(message);
+        fixedState = { phase: "error", reason, detail: errorDetail(error) };
+        node.error(errorText(error, t));
         session?.release(true);
         session = undefined;
       }
@@ -537,7 +541,8 @@ const init = (RED: NodeAPI): void => {
       });
     } catch (error) {
       const code = error instanceof EaseeApiError ? error.code : "unexpected";
-      const message = error instanceof Error ? error.message : String(error);
+      // Worded here (easee-config.api.*), in the runtime's language; never a secret (core/easee-api errors).
+      const message = errorText(error, t);
       response.json({ ok: false, code, message });
     } finally {
       // Keeps token and details in memory (no timer) so a deploy right after the test needs no new login.

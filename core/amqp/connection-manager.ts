@@ -22,7 +22,7 @@
 import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
-import { messageDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
+import { errorDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
 import { sameState, StreamSubscribers } from "../stream-source";
 import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "../timing/backoff";
@@ -425,8 +425,12 @@ export class ConnectionManager {
           reason: apiError ? apiError.statusReason : REASON.apiError,
           // Rate limits and the login cap already say when the next try is (their retryAfterMs is that time).
           detail: apiError?.saysWhenToRetry
-            ? messageDetail(message)
-            : { code: "api-retry", params: { message, delay: describeDelay(retryAfterMs) } },
+            ? errorDetail(apiError)
+            : {
+                code: "api-retry",
+                params: { message, delay: describeDelay(retryAfterMs) },
+                ...(apiError ? { text: apiError.text } : {}),
+              },
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
         this.log("debug", message);

@@ -32,8 +32,8 @@ export class CommandSendError extends Error {
   /** Parameters for the translated text (`__exchange__`, `__seconds__`, `__reason__`, `__command__`, `__delay__`). */
   readonly data: Readonly<Record<string, string | number>>;
 
-  constructor(code: CommandSendCode, data: Record<string, string | number> = {}) {
-    super(developerForm(code, data));
+  constructor(code: CommandSendCode, data: Record<string, string | number> = {}, cause?: unknown) {
+    super(developerForm(code, data), cause === undefined ? undefined : { cause });
     this.name = "CommandSendError";
     this.code = code;
     this.data = data;

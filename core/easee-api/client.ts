@@ -109,7 +109,7 @@ interface TokenState {
 }
 
 function abortError(): EaseeApiError {
-  return new EaseeApiError("aborted", "The request to the Easee API was cancelled.");
+  return new EaseeApiError("aborted", { id: "cancelled" });
 }
 
 /** Races a shared promise against one caller's signal without cancelling it for the others. */
@@ -160,10 +160,7 @@ export class EaseeApiClient {
   constructor(options: EaseeApiClientOptions) {
     this.apiUrl = normaliseApiUrl(options.apiUrl);
     if (!options.userName || !options.password) {
-      throw new EaseeApiError(
-        "missing-credentials",
-        "Enter the user name and password of the Easee integration account in the easee-config node.",
-      );
+      throw new EaseeApiError("missing-credentials", { id: "missing-credentials" });
     }
     this.userName = options.userName;
     this.password = options.password;
@@ -236,7 +233,7 @@ export class EaseeApiClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<T> {
     if (!/^\/api\/chargers\/[A-Za-z0-9]{2,32}\/(settings|commands\/[a-z_]{1,40})$/.test(path)) {
-      throw new EaseeApiError("invalid-url", `Not a charger command path: ${path.slice(0, 80)}`);
+      throw new EaseeApiError("invalid-url", { id: "not-command-path", params: { path: path.slice(0, 80) } });
     }
     return this.guard(() => this.authorizedRequest("POST", path, body, interpret), options.signal);
   }
@@ -283,7 +280,7 @@ export class EaseeApiClient {
     if (!(error instanceof EaseeApiError)) {
       // Not from axios (the transport converts those); a bug or a thrown non-error. Keep only the message.
       const message = error instanceof Error ? error.message : String(error);
-      return new EaseeApiError("unexpected-response", `Unexpected problem talking to the Easee API: ${message}`, {
+      return new EaseeApiError("unexpected-response", { id: "unexpected-problem", params: { message } }, {
         retryAfterMs: this.backoff.next(),
       });
     }
@@ -374,7 +371,7 @@ export class EaseeApiClient {
     if (wait !== undefined) {
       throw new EaseeApiError(
         "login-limit",
-        `Not logging in to Easee again yet: ${this.budget.max} logins in the last hour already (token refreshes count too: Easee blocks addresses that log in too often). Next try in ${describeDelay(wait)}.`,
+        { id: "login-limit", params: { max: this.budget.max, delay: describeDelay(wait) } },
         { retryAfterMs: wait },
       );
     }
@@ -443,7 +440,7 @@ export class EaseeApiClient {
       const result = interpret(answer, this.scheduler.now());
       if (result !== "unauthorized") return result;
       if (attempt > 0) {
-        throw new EaseeApiError("unexpected-response", `Easee refused a fresh access token for ${path} (HTTP 401).`, {
+        throw new EaseeApiError("unexpected-response", { id: "fresh-token-refused", params: { path } }, {
           httpStatus: 401,
         });
       }

@@ -2,10 +2,14 @@
  * Plain-language errors of the Easee REST client.
  *
  * Nothing from axios (request config, headers, bodies) is kept on these objects: they are built from a status
- * code, a few fields of Easee's error body and our own words, so they can be logged and shown without leaking
- * the password, the tokens or the AMQP password.
+ * code, a few fields of Easee's error body and a text id, so they can be logged and shown without leaking
+ * the password, the tokens or the AMQP password. The words are in locales/<lang>/easee-config.json
+ * `easee-config.api.text.<id>` (issue 16: core reports codes and data; nodes/shared/api-text.ts words them).
+ * Params are numbers, hosts, paths and code names, never a secret.
  */
-import type { StatusReason } from "../types";
+import type { ApiRequestId, ApiText, ApiTextId, StatusReason } from "../types";
+
+export type { ApiRequestId, ApiText, ApiTextId };
 
 export type EaseeErrorCode =
   /** Easee rejected the user name or password (HTTP 400/401 on login). */
@@ -46,6 +50,24 @@ export const STATUS_REASON_BY_CODE: Readonly<Record<EaseeErrorCode, StatusReason
   aborted: "disconnected",
 };
 
+/** Network error codes that have their own words (locales `easee-config.api.network.<code>`); others: `other`. */
+export const NETWORK_CODES: readonly string[] = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ERR_BAD_RESPONSE",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+];
+
 export interface EaseeApiErrorOptions {
   readonly httpStatus?: number;
   /** Milliseconds from now after which trying again makes sense; absent: only a change of settings helps. */
@@ -60,10 +82,14 @@ export class EaseeApiError extends Error {
   readonly httpStatus?: number;
   readonly retryAfterMs?: number;
   readonly easeeCode?: string;
+  /** What to tell the user (worded in nodes/). */
+  readonly text: ApiText;
 
-  constructor(code: EaseeErrorCode, message: string, options: EaseeApiErrorOptions = {}) {
-    super(message);
+  constructor(code: EaseeErrorCode, text: ApiText, options: EaseeApiErrorOptions = {}) {
+    // The message is a developer form for logs (`EaseeApiError wrong-credentials status=401`), no English sentence.
+    super(["EaseeApiError", text.id, ...Object.entries(text.params ?? {}).map(([key, value]) => `${key}=${String(value)}`)].join(" "));
     this.code = code;
+    this.text = text;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.easeeCode !== undefined) this.easeeCode = options.easeeCode;
@@ -86,7 +112,7 @@ export class EaseeApiError extends Error {
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       ...(this.easeeCode !== undefined ? { easeeCode: this.easeeCode } : {}),
     };
-    return new EaseeApiError(this.code, this.message, options);
+    return new EaseeApiError(this.code, this.text, options);
   }
 }
 

@@ -1,8 +1,8 @@
 /** The Easee REST client: login, token refresh, AMQP stream details, plain-language errors. */
 export { EaseeApiClient, LoginBudget, LOGIN_PATH, REFRESH_PATH, AMQP_DETAILS_PATH, CHARGERS_PATH } from "./client";
 export type { EaseeApiClientOptions } from "./client";
-export { EaseeApiError, isEaseeApiError, describeDelay, STATUS_REASON_BY_CODE } from "./errors";
-export type { EaseeErrorCode, EaseeApiErrorOptions } from "./errors";
+export { EaseeApiError, isEaseeApiError, describeDelay, NETWORK_CODES, STATUS_REASON_BY_CODE } from "./errors";
+export type { ApiRequestId, ApiText, ApiTextId, EaseeErrorCode, EaseeApiErrorOptions } from "./errors";
 export {
   interpretLogin,
   interpretRefresh,

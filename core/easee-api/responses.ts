@@ -14,7 +14,7 @@
  * The mapping therefore keys on the HTTP status first and uses errorCode/errorCodeName/title only to tell the
  * e-mail case apart; unknown bodies fall back to the status.
  */
-import { EaseeApiError, describeDelay } from "./errors";
+import { EaseeApiError, describeDelay, type ApiRequestId } from "./errors";
 
 export interface TokenResponse {
   readonly accessToken: string;
@@ -146,21 +146,21 @@ function rateLimited(answer: HttpAnswer, nowMs: number): EaseeApiError {
   const retryAfterMs = parseRetryAfter(answer.headers["retry-after"], nowMs);
   return new EaseeApiError(
     "rate-limited",
-    `Easee is limiting requests from this address (HTTP ${answer.status}); next try in ${describeDelay(retryAfterMs)}.`,
+    { id: "rate-limited", params: { status: answer.status, delay: describeDelay(retryAfterMs) } },
     { httpStatus: answer.status, retryAfterMs },
   );
 }
 
 function serverError(answer: HttpAnswer): EaseeApiError {
-  return new EaseeApiError("server-error", `The Easee API had a problem (HTTP ${answer.status}); trying again later.`, {
+  return new EaseeApiError("server-error", { id: "server-error", params: { status: answer.status } }, {
     httpStatus: answer.status,
   });
 }
 
-function unexpected(answer: HttpAnswer, what: string): EaseeApiError {
+function unexpected(answer: HttpAnswer, request: ApiRequestId): EaseeApiError {
   return new EaseeApiError(
     "unexpected-response",
-    `The API URL answered ${what} with HTTP ${answer.status}, not like the Easee API. Check the API URL.`,
+    { id: "not-easee", params: { request, status: answer.status } },
     { httpStatus: answer.status },
   );
 }
@@ -184,7 +184,7 @@ function commonFailure(answer: HttpAnswer, nowMs: number): EaseeApiError | undef
   if (status >= 300 && status < 400) {
     return new EaseeApiError(
       "invalid-url",
-      `The API URL redirects elsewhere (HTTP ${status}); enter the final https:// address of the Easee API.`,
+      { id: "redirect", params: { status } },
       { httpStatus: status },
     );
   }
@@ -192,7 +192,7 @@ function commonFailure(answer: HttpAnswer, nowMs: number): EaseeApiError | undef
   return undefined;
 }
 
-function readTokens(answer: HttpAnswer, what: string): TokenResponse {
+function readTokens(answer: HttpAnswer, what: ApiRequestId): TokenResponse {
   const data = answer.data;
   if (isRecord(data)) {
     const accessToken = pick(data, "accessToken", "AccessToken");
@@ -214,7 +214,7 @@ function readTokens(answer: HttpAnswer, what: string): TokenResponse {
 /** POST /api/accounts/login → tokens, or the reason in plain words. */
 export function interpretLogin(answer: HttpAnswer, nowMs: number): TokenResponse {
   const { status } = answer;
-  if (status >= 200 && status < 300) return readTokens(answer, "the login");
+  if (status >= 200 && status < 300) return readTokens(answer, "login");
   const common = commonFailure(answer, nowMs);
   if (common) throw common;
   const body = readEaseeErrorBody(answer.data);
@@ -224,41 +224,41 @@ export function interpretLogin(answer: HttpAnswer, nowMs: number): TokenResponse
     if (isEmailNotVerified(body)) {
       throw new EaseeApiError(
         "email-not-verified",
-        "Easee says the e-mail address of this account is not verified yet. Open the confirmation e-mail from Easee (or log in once at easee.cloud), then deploy again.",
+        { id: "email-not-verified" },
         { httpStatus: status, ...codeOption },
       );
     }
     throw new EaseeApiError(
       "wrong-credentials",
-      "Easee rejected the user name or password. Check them in the easee-config node (the user name is the e-mail address or phone number of the integration account).",
+      { id: "wrong-credentials" },
       { httpStatus: status, ...codeOption },
     );
   }
   if (status === 404 || status === 405) {
     throw new EaseeApiError(
       "invalid-url",
-      `There is no Easee login at this API URL (HTTP ${status}). The usual value is https://api.easee.com.`,
+      { id: "no-login", params: { status } },
       { httpStatus: status },
     );
   }
-  throw unexpected(answer, "the login");
+  throw unexpected(answer, "login");
 }
 
 /** POST /api/accounts/refresh_token → tokens. A 4xx (not 429) means "log in again": signalled by `null`. */
 export function interpretRefresh(answer: HttpAnswer, nowMs: number): TokenResponse | null {
   const { status } = answer;
-  if (status >= 200 && status < 300) return readTokens(answer, "the token refresh");
+  if (status >= 200 && status < 300) return readTokens(answer, "refresh");
   const common = commonFailure(answer, nowMs);
   if (common) throw common;
   if (status >= 400 && status < 500) return null;
-  throw unexpected(answer, "the token refresh");
+  throw unexpected(answer, "refresh");
 }
 
 /** The reason for a refused GET /api/streams/amqp/v2 after a good login. */
 export function notIntegrationAccount(status: number): EaseeApiError {
   return new EaseeApiError(
     "not-integration-account",
-    `Login worked, but Easee refused the AMQP stream details (HTTP ${status}). The AMQP stream is only for Easee integration (partner) accounts; a normal Easee app account cannot use it.`,
+    { id: "not-integration", params: { status } },
     { httpStatus: status },
   );
 }
@@ -302,36 +302,36 @@ export function interpretAmqpDetails(answer: HttpAnswer, nowMs: number): AmqpDet
         };
       }
     }
-    throw unexpected(answer, "the AMQP details request");
+    throw unexpected(answer, "amqp-details");
   }
   const common = commonFailure(answer, nowMs);
   if (common) throw common;
   if (status === 401) return "unauthorized";
   if (status === 403 || status === 404) throw notIntegrationAccount(status);
-  throw unexpected(answer, "the AMQP details request");
+  throw unexpected(answer, "amqp-details");
 }
 
 /** The API URL, checked and without a trailing slash. Throws `invalid-url` in plain words. */
 export function normaliseApiUrl(apiUrl: string): string {
   const raw = typeof apiUrl === "string" ? apiUrl : "";
   if (raw.length > MAX_API_URL_CHARS) {
-    throw new EaseeApiError("invalid-url", `The API URL is too long (${raw.length} characters). The usual value is https://api.easee.com.`);
+    throw new EaseeApiError("invalid-url", { id: "url-too-long", params: { length: raw.length } });
   }
   const text = raw.trim();
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new EaseeApiError("invalid-url", `"${text.slice(0, 100)}" is not a valid URL. The usual value is https://api.easee.com.`);
+    throw new EaseeApiError("invalid-url", { id: "url-not-valid", params: { url: text.slice(0, 100) } });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new EaseeApiError("invalid-url", `The API URL must start with https:// (or http:// for a local simulator).`);
+    throw new EaseeApiError("invalid-url", { id: "url-scheme" });
   }
   if (url.username !== "" || url.password !== "") {
-    throw new EaseeApiError("invalid-url", "The API URL must not contain a user name or password; use the credential fields.");
+    throw new EaseeApiError("invalid-url", { id: "url-credentials" });
   }
   if (url.search !== "" || url.hash !== "") {
-    throw new EaseeApiError("invalid-url", "The API URL must not contain a query (?…) or fragment (#…).");
+    throw new EaseeApiError("invalid-url", { id: "url-query" });
   }
   return `${url.origin}${trimTrailingSlashes(url.pathname)}`;
 }
@@ -366,7 +366,7 @@ export function interpretChargers(answer: HttpAnswer, nowMs: number): ChargerSum
   const { status } = answer;
   if (status >= 200 && status < 300) {
     const data = answer.data;
-    if (!Array.isArray(data)) throw unexpected(answer, "the charger list request");
+    if (!Array.isArray(data)) throw unexpected(answer, "chargers");
     const chargers: ChargerSummary[] = [];
     const seen = new Set<string>();
     for (const entry of data.slice(0, MAX_CHARGERS)) {
@@ -382,5 +382,5 @@ export function interpretChargers(answer: HttpAnswer, nowMs: number): ChargerSum
   const common = commonFailure(answer, nowMs);
   if (common) throw common;
   if (status === 401) return "unauthorized";
-  throw unexpected(answer, "the charger list request");
+  throw unexpected(answer, "chargers");
 }

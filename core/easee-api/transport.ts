@@ -6,7 +6,7 @@
  * only errors left are transport errors, and those are rebuilt as EaseeApiError from the error code alone.
  */
 import axios, { type AxiosInstance } from "axios";
-import { EaseeApiError } from "./errors";
+import { EaseeApiError, NETWORK_CODES } from "./errors";
 import type { HttpAnswer } from "./responses";
 
 export interface HttpRequest {
@@ -37,23 +37,6 @@ export interface AxiosTransportOptions {
   readonly userAgent?: string;
 }
 
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "the connection was refused",
-  ECONNRESET: "the connection was reset",
-  ENOTFOUND: "the host name was not found (check the API URL)",
-  EAI_AGAIN: "the host name could not be looked up (DNS)",
-  ETIMEDOUT: "it did not answer in time",
-  ECONNABORTED: "it did not answer in time",
-  EHOSTUNREACH: "the host is unreachable",
-  ENETUNREACH: "the network is unreachable",
-  EPIPE: "the connection broke",
-  ERR_BAD_RESPONSE: "its answer was too large or unreadable",
-  CERT_HAS_EXPIRED: "its TLS certificate has expired",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "its TLS certificate is self-signed",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its TLS certificate could not be verified",
-  ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another host name",
-};
-
 /** An EaseeApiError from whatever axios (or the socket below it) threw. Reads only `code`. */
 export function convertTransportError(error: unknown, baseUrl: string): EaseeApiError {
   const code =
@@ -61,17 +44,14 @@ export function convertTransportError(error: unknown, baseUrl: string): EaseeApi
       ? (error as { code: string }).code
       : "";
   if (code === "ERR_CANCELED" || axios.isCancel(error)) {
-    return new EaseeApiError("aborted", "The request to the Easee API was cancelled.");
+    return new EaseeApiError("aborted", { id: "cancelled" });
   }
   if (code === "ERR_INVALID_URL") {
-    return new EaseeApiError("invalid-url", "The API URL is not a valid URL. The usual value is https://api.easee.com.");
+    return new EaseeApiError("invalid-url", { id: "url-invalid" });
   }
   if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED") {
     // The only bad response axios reports with validateStatus always true: the answer exceeded maxContentLength.
-    return new EaseeApiError(
-      "unexpected-response",
-      `The API URL answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MB, not like the Easee API. Check the API URL.`,
-    );
+    return new EaseeApiError("unexpected-response", { id: "too-large", params: { mb: MAX_ANSWER_BYTES / 1024 / 1024 } });
   }
   let host = baseUrl;
   try {
@@ -79,8 +59,9 @@ export function convertTransportError(error: unknown, baseUrl: string): EaseeApi
   } catch {
     // keep the text as given; it was validated before a transport was made
   }
-  const reason = NETWORK_REASONS[code] ?? (code ? `network error ${code}` : "network error");
-  return new EaseeApiError("unreachable", `Cannot reach the Easee API at ${host}: ${reason}.`);
+  // The node words the network code (easee-config.api.network.<code>); unknown codes are shown as they are.
+  const network = NETWORK_CODES.includes(code) ? code : code.slice(0, 40);
+  return new EaseeApiError("unreachable", { id: "unreachable", params: { host, network } });
 }
 
 function headerRecord(headers: unknown): Record<string, string | undefined> {

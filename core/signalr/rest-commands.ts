@@ -85,18 +85,18 @@ export function interpretCommandAnswer(answer: HttpAnswer): RestCommandAnswer | 
   if (status === 401) return "unauthorized";
   if (status === 429) {
     const seconds = Number(answer.headers["retry-after"]);
-    throw new EaseeApiError("rate-limited", `Easee is limiting commands from this address (HTTP 429).`, {
+    throw new EaseeApiError("rate-limited", { id: "command-rate-limited" }, {
       httpStatus: 429,
       retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? Math.min(86_400_000, seconds * 1000) : 60_000,
     });
   }
   if (status === 403 || status === 404) {
-    throw new EaseeApiError("unexpected-response", `Easee refused the command for this charger (HTTP ${status}): is it on this account?`, {
+    throw new EaseeApiError("unexpected-response", { id: "command-refused", params: { status } }, {
       httpStatus: status,
     });
   }
-  if (status >= 500) throw new EaseeApiError("server-error", `The Easee API had a problem with the command (HTTP ${status}).`, { httpStatus: status });
-  throw new EaseeApiError("unexpected-response", `Easee did not take the command (HTTP ${status}).`, { httpStatus: status });
+  if (status >= 500) throw new EaseeApiError("server-error", { id: "command-server-error", params: { status } }, { httpStatus: status });
+  throw new EaseeApiError("unexpected-response", { id: "command-not-taken", params: { status } }, { httpStatus: status });
 }
 
 export interface RestCommandSenderOptions {
@@ -201,8 +201,9 @@ export class RestCommandSender {
       if (error instanceof EaseeApiError && error.code === "rate-limited" && error.retryAfterMs !== undefined) {
         this.blockedUntilMs = this.scheduler.now() + error.retryAfterMs;
       }
+      // An EaseeApiError travels as the cause: the node words it (easee-config.api.*).
       const message = error instanceof Error ? error.message : String(error);
-      throw new CommandSendError("other", { reason: message });
+      throw new CommandSendError("other", { reason: message }, error);
     } finally {
       const left = (this.inFlight.get(charger) ?? 1) - 1;
       if (left > 0) this.inFlight.set(charger, left);

@@ -19,7 +19,7 @@ import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { delay, realScheduler, type Scheduler } from "../timing/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
 import { sameState, StreamSubscribers, type StreamSource, type StreamSubscriber } from "../stream-source";
-import { messageDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
+import { errorDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
 import { ReplayTracker } from "./replay";
@@ -282,7 +282,7 @@ export class SignalrStream implements StreamSource {
         if (signal.aborted) return undefined;
         const apiError = error instanceof EaseeApiError ? error : undefined;
         const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
-        this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: messageDetail(messageOf(error)) });
+        this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: errorDetail(error) });
         this.log("debug", messageOf(error));
         if (retryAfterMs === undefined) return undefined;
         await this.wait(retryAfterMs, signal);
@@ -304,7 +304,7 @@ export class SignalrStream implements StreamSource {
   private onConnectFailure(error: unknown, refusal: HubRefusal | undefined): number | undefined {
     if (error instanceof EaseeApiError) {
       // From the token factory: login or refresh failed.
-      this.setState({ phase: "error", reason: error.statusReason, detail: messageDetail(error.message) });
+      this.setState({ phase: "error", reason: error.statusReason, detail: errorDetail(error) });
       this.log("debug", error.message);
       return error.retryAfterMs;
     }

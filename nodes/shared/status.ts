@@ -8,6 +8,7 @@
  */
 import type { NodeStatus } from "node-red";
 import type { ConnectionState, StatusDetail, StatusReason } from "../../core/types";
+import { apiText } from "./api-text";
 import type { Translate } from "./i18n";
 
 /** i18n namespace of the easee-config catalogue (`<module>/<node set>`), for RED._ calls from other nodes. */
@@ -59,5 +60,9 @@ export function connectionStatus(state: ConnectionState, translate?: (key: strin
  */
 export function detailText(detail: StatusDetail, translate: Translate): string {
   if (detail.code === "message") return detail.params.message;
+  if (detail.code === "api") return apiText(detail.text, translate);
+  if (detail.code === "api-retry" && detail.text) {
+    return translate(`easee-config.detail.api-retry`, { ...detail.params, message: apiText(detail.text, translate) });
+  }
   return translate(`easee-config.detail.${detail.code}`, "params" in detail ? detail.params : {});
 }

@@ -5,6 +5,7 @@
 import type { RuleError } from "../../core/routing";
 import type { StatusDetail } from "../../core/types";
 import { englishText, fillText } from "../../nodes/shared/i18n";
+import { errorText } from "../../nodes/shared/api-text";
 import { ruleErrorText } from "../../nodes/shared/rule-text";
 import { sendErrorReason } from "../../nodes/shared/send-text";
 import { detailText } from "../../nodes/shared/status";
@@ -24,4 +25,9 @@ export function englishDetail(detail: StatusDetail | undefined): string {
 /** The English reason easee-command gives for a command that was not sent (a CommandSendError or any error). */
 export function englishSendError(error: unknown): string {
   return sendErrorReason(error, english);
+}
+
+/** What a user reads for an error: an Easee API error worded from easee-config.api.*, any other error's message. */
+export function englishError(error: unknown): string {
+  return errorText(error, english);
 }

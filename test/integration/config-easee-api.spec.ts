@@ -8,6 +8,7 @@ import * as net from "node:net";
 import { inspect } from "node:util";
 import { EaseeApiClient, EaseeApiError } from "../../core/easee-api";
 import { startEaseeApiServer, type EaseeApiServer } from "../../simulator/api-server";
+import { englishError } from "../helpers/english";
 
 function assertNoSecrets(value: unknown, secrets: readonly string[]): void {
   const text = `${inspect(value, { depth: 8, showHidden: true })} ${JSON.stringify(value)} ${String(value)}`;
@@ -82,7 +83,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     const error = await failure(client({ password: "not-the-password" }).getAmqpDetails());
     assert.equal(error.code, "wrong-credentials");
     assert.equal(error.httpStatus, 400);
-    assert.match(error.message, /Easee rejected the user name or password/);
+    assert.match(englishError(error), /Easee rejected the user name or password/);
     assertNoSecrets(error, ["not-the-password"]);
   });
 
@@ -94,7 +95,7 @@ describe("Easee REST client against the simulated API (integration)", function (
   it("unverified e-mail → 'email-not-verified'", async () => {
     const error = await failure(client({ userName: "unverified@example.com", password: "pw-unverified" }).getAmqpDetails());
     assert.equal(error.code, "email-not-verified");
-    assert.match(error.message, /e-mail address of this account is not verified/);
+    assert.match(englishError(error), /e-mail address of this account is not verified/);
   });
 
   it("personal (non-integration) account: login works, the amqp/v2 check fails → 'not-integration-account'", async () => {
@@ -102,7 +103,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     assert.ok((await personal.getAccessToken()).length > 10, "login works");
     const error = await failure(personal.getAmqpDetails());
     assert.equal(error.code, "not-integration-account");
-    assert.match(error.message, /only for Easee integration \(partner\) accounts/);
+    assert.match(englishError(error), /only for Easee integration \(partner\) accounts/);
   });
 
   it("429 with Retry-After → 'rate-limited', retry after what Easee said", async () => {
@@ -111,7 +112,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     const error = await failure(limited.getAmqpDetails());
     assert.equal(error.code, "rate-limited");
     assert.equal(error.retryAfterMs, 7000);
-    assert.match(error.message, /next try in 7 s/);
+    assert.match(englishError(error), /next try in 7 s/);
     // The fault was for one request: the next attempt works.
     assert.equal((await limited.getAmqpDetails()).queueName, server.queueName);
   });
@@ -128,7 +129,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     server.setFault({ kind: "down", endpoint: "login" });
     const error = await failure(client().getAmqpDetails());
     assert.equal(error.code, "unreachable");
-    assert.match(error.message, /Cannot reach the Easee API at 127\.0\.0\.1:\d+/);
+    assert.match(englishError(error), /Cannot reach the Easee API at 127\.0\.0\.1:\d+/);
     assertNoSecrets(error, [server.credentials.password]);
   });
 
@@ -137,7 +138,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     const started = Date.now();
     const error = await failure(client({ timeoutMs: 300 }).getAccessToken());
     assert.equal(error.code, "unreachable");
-    assert.match(error.message, /did not answer in time/);
+    assert.match(englishError(error), /did not answer in time/);
     assert.ok(Date.now() - started < 3000);
   });
 
@@ -148,7 +149,7 @@ describe("Easee REST client against the simulated API (integration)", function (
     await new Promise<void>((resolve) => free.close(() => resolve()));
     const error = await failure(client({ apiUrl: `http://127.0.0.1:${port}` }).getAccessToken());
     assert.equal(error.code, "unreachable");
-    assert.match(error.message, /connection was refused/);
+    assert.match(englishError(error), /connection was refused/);
     assertNoSecrets(error, [server.credentials.password]);
   });
 

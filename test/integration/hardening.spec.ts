@@ -10,7 +10,7 @@
  * - defect 7: two easee-config nodes on one account warn in the log and the status.
  */
 import assert from "node:assert/strict";
-import { englishDetail } from "../helpers/english";
+import { englishDetail, englishError } from "../helpers/english";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { NodeAPI } from "node-red";
@@ -273,7 +273,7 @@ describe("hardening against real parts (issue 12, integration)", function () {
         await assert.rejects(transport({ method: "POST", path: "/api/accounts/login", body: {} }), (error: unknown) => {
           assert.ok(error instanceof EaseeApiError);
           assert.equal(error.code, "unexpected-response");
-          assert.match(error.message, new RegExp(`more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB`));
+          assert.match(englishError(error), new RegExp(`more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB`));
           return true;
         });
       } finally {

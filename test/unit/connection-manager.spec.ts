@@ -424,7 +424,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
   it("API errors: state from the error, wait as long as it says; no retry hint → retry after the fallback wait", async () => {
     const h = harness();
     h.detailsOutcomes.push(
-      new EaseeApiError("rate-limited", "Easee is limiting requests", { retryAfterMs: 90_000, httpStatus: 429 }),
+      new EaseeApiError("rate-limited", { id: "rate-limited", params: { status: 429, delay: "2 min" } }, { retryAfterMs: 90_000, httpStatus: 429 }),
     );
     const a = recorder("a");
     h.manager.register(a.subscriber);
@@ -437,7 +437,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     await h.manager.close();
 
     const bad = harness();
-    bad.detailsOutcomes.push(new EaseeApiError("invalid-url", "not a URL"));
+    bad.detailsOutcomes.push(new EaseeApiError("invalid-url", { id: "url-invalid" }));
     bad.manager.register(recorder("b").subscriber);
     await bad.clock.settle();
     assert.equal(bad.manager.state.reason, "invalid-url");

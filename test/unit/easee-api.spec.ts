@@ -20,6 +20,7 @@ import {
   type HttpRequest,
   type HttpTransport,
 } from "../../core/easee-api";
+import { englishError } from "../helpers/english";
 
 const PASSWORD = "s3cret-Pa55word";
 const NOW = Date.parse("2026-11-25T10:00:00Z");
@@ -103,7 +104,7 @@ describe("Easee API: answers → plain-language errors", () => {
         error instanceof EaseeApiError &&
         error.code === "wrong-credentials" &&
         error.statusReason === "wrong-password" &&
-        /rejected the user name or password/.test(error.message),
+        /rejected the user name or password/.test(englishError(error)),
     );
   });
 
@@ -155,7 +156,7 @@ describe("Easee API: answers → plain-language errors", () => {
       (error: unknown) =>
         error instanceof EaseeApiError &&
         error.code === "not-integration-account" &&
-        /integration \(partner\) account/.test(error.message),
+        /integration \(partner\) account/.test(englishError(error)),
     );
     assert.throws(() => interpretAmqpDetails(answer(404, ""), NOW), { code: "not-integration-account" });
     assert.equal(interpretAmqpDetails(answer(401, ""), NOW), "unauthorized");
@@ -190,7 +191,7 @@ describe("Easee API: answers → plain-language errors", () => {
     });
     const converted = convertTransportError(axiosLike, "https://api.easee.com");
     assert.equal(converted.code, "unreachable");
-    assert.match(converted.message, /Cannot reach the Easee API at api\.easee\.com: the connection was refused/);
+    assert.match(englishError(converted), /Cannot reach the Easee API at api\.easee\.com: the connection was refused/);
     assertNoSecrets(converted, [PASSWORD, "tok-123"]);
     assert.equal(convertTransportError({ code: "ERR_CANCELED" }, "https://x").code, "aborted");
   });
@@ -384,7 +385,7 @@ describe("Easee API client: tokens, retries, caps (fake transport, manual clock)
     }
     // The first of the five was at +1 min; now is +8 min: a login is allowed again at +61 min.
     assert.equal(limit?.retryAfterMs, 53 * 60_000);
-    assert.match(limit?.message ?? "", /5 logins in the last hour/);
+    assert.match(englishError(limit), /5 logins in the last hour/);
     await clock.advance(53 * 60_000);
     await assert.rejects(client.getAccessToken(), { code: "wrong-credentials" });
     assert.equal(easee.count("/api/accounts/login"), 6);
@@ -422,7 +423,7 @@ describe("Easee API client: the login cap ignores attempts Easee never saw", () 
     const transport: HttpTransport = async (request) => {
       if (request.path !== "/api/accounts/login") return answer(200, DETAILS);
       logins += 1;
-      if (down) throw new EaseeApiError("unreachable", "Cannot reach the Easee API");
+      if (down) throw new EaseeApiError("unreachable", { id: "unreachable", params: { host: "api.easee.com", network: "ECONNREFUSED" } });
       return answer(400, { title: "Username or password is invalid" });
     };
     const client = new EaseeApiClient({

@@ -125,7 +125,7 @@ describe("hardening: the connection loop never ends by itself (issue 12)", () =>
   describe("defect 3: no API answer ends the loop", () => {
     it("an API error without a retry hint (a redirect at boot) is retried after a fallback wait; the status says when", async () => {
       const h = harness({ apiRetryFallbackMs: 300_000 });
-      h.detailsOutcomes.push(new EaseeApiError("invalid-url", "The API URL redirects elsewhere (HTTP 301)", { httpStatus: 301 }));
+      h.detailsOutcomes.push(new EaseeApiError("invalid-url", { id: "redirect", params: { status: 301 } }, { httpStatus: 301 }));
       const a = stateRecorder("obs", "observations");
       h.manager.register(a.subscriber);
       await h.clock.settle();

@@ -370,7 +370,7 @@ describe("SignalR stream (fake hub, manual clock)", () => {
       renewAccessToken: async () => "t",
       listChargers: async () => {
         calls += 1;
-        if (calls === 1) throw new EaseeApiError("rate-limited", "Easee is limiting requests", { retryAfterMs: 45_000 });
+        if (calls === 1) throw new EaseeApiError("rate-limited", { id: "rate-limited", params: { status: 429, delay: "45 s" } }, { retryAfterMs: 45_000 });
         return [];
       },
       createLink: (options) => new FakeLink(options, {}),
@@ -479,7 +479,7 @@ describe("SignalR: commands over REST", () => {
     const sender = new RestCommandSender({
       post: async () => {
         posted.push(clock.now());
-        if (fail) throw new EaseeApiError("rate-limited", "Easee is limiting commands (HTTP 429).", { retryAfterMs: 30_000 });
+        if (fail) throw new EaseeApiError("rate-limited", { id: "command-rate-limited" }, { retryAfterMs: 30_000 });
         return {};
       },
       deliver: () => undefined,
