@@ -584,7 +584,18 @@ export class EditorPage {
   async importExample(name: string): Promise<string[]> {
     const before = await this.allIds();
     await this.openExamples();
-    await this.page.locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: name }).click();
+    const example = this.page.locator("#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label", { hasText: name });
+    // Import is enabled once the example's flow has been fetched. On a loaded machine the click on the entry is now
+    // and then not taken (Import stays disabled, as with the tab above): a user clicks again, and so does this.
+    for (let attempt = 1; ; attempt++) {
+      await example.click();
+      try {
+        await this.page.waitForSelector("#red-ui-clipboard-dialog-ok:not([disabled])", { timeout: 5_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
     await this.page.click("#red-ui-clipboard-dialog-ok");
     const conflict = this.page.locator(".red-ui-notification button", { hasText: /View nodes/ });
     const arrived = this.page.waitForFunction(
