@@ -23,6 +23,7 @@ import {
 } from "../helpers/rabbit";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { statusKeyOf } from "../../nodes/shared/status";
+import { englishDecodeError } from "../helpers/english";
 
 const TUNING = {
   amqpBackoffMinMs: 100,
@@ -213,7 +214,7 @@ describe("easee-config node with RabbitMQ and the simulated Easee API (integrati
     assert.equal(sub.observations[0]?.chargerId, "EH123456");
     assert.equal(sub.observations[0]?.name, "TotalPower");
     assert.equal(sub.observations[0]?.value, 7.2);
-    assert.equal(sub.decodeErrors[0]?.reason, "body is not valid JSON");
+    assert.equal(sub.decodeErrors[0] && englishDecodeError(sub.decodeErrors[0]), "body is not valid JSON");
     assert.equal(sub.commandResponses[0]?.commandId, 48);
 
     const connections = await findConnections(cfgId);
