@@ -63,4 +63,65 @@ export function chargerSerials(text: unknown): readonly string[] {
   return parseChargerFilter(typeof text === "string" ? text : "").serials;
 }
 
-(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview, chargerSerials, silenceMinutesValid });
+/** The little of jQuery the chargers field uses: the editor page's own jQuery (no typings are shipped for it here). */
+interface FieldElement {
+  val(): unknown;
+  text(value: string): unknown;
+  on(events: string, handler: () => void): unknown;
+  autoComplete?(options: { minLength: number; search(value: string): { value: string; label: string }[] }): unknown;
+}
+interface PageJquery {
+  readonly fn: { readonly autoComplete?: unknown };
+  getJSON(url: string): { done(callback: (data: unknown) => void): unknown };
+}
+/** The node being edited: its `_` translates in the node's own catalogue. */
+interface EditedNode {
+  _(key: string, params?: Record<string, string>): string;
+}
+
+/**
+ * The chargers field, the same in the observations and filter dialogs: suggestions of the serials seen on the stream
+ * (GET easee/chargers) and a preview of what passes, read by chargerSerials (the runtime's own parser).
+ * `prefix` is the node type whose catalogue has `label.chargersAll` and `label.chargersUnseen`.
+ */
+export function chargersField(node: EditedNode, input: FieldElement, preview: FieldElement, prefix: string): void {
+  const jquery = (globalThis as { $?: PageJquery }).$;
+  let seen: string[] = [];
+  const serials = (): string[] => chargerSerials(input.val()).slice();
+  const update = (): void => {
+    const list = serials();
+    if (list.length === 0) {
+      preview.text(node._(`${prefix}.label.chargersAll`));
+      return;
+    }
+    const unseen = seen.length === 0 ? [] : list.filter((serial) => !seen.includes(serial));
+    const note = unseen.length > 0 ? ` · ${node._(`${prefix}.label.chargersUnseen`, { serials: unseen.join(", ") })}` : "";
+    preview.text(`→ ${list.join(", ")}${note}`);
+  };
+  if (jquery?.fn.autoComplete && input.autoComplete) {
+    input.autoComplete({
+      minLength: 0,
+      search(value: string) {
+        const cut = Math.max(value.lastIndexOf(","), value.lastIndexOf(" "));
+        const head = cut === -1 ? "" : value.slice(0, cut + 1).replace(/,$/, ", ");
+        const needle = value.slice(cut + 1).trim().toUpperCase();
+        const chosen = serials();
+        return seen
+          .filter((serial) => serial.includes(needle) && !chosen.includes(serial))
+          .slice(0, 20)
+          .map((serial) => ({ value: head + serial, label: serial }));
+      },
+    });
+  }
+  input.on("input change keyup", update);
+  update();
+  jquery?.getJSON("easee/chargers").done((data) => {
+    const chargers = (data as { chargers?: unknown } | null)?.chargers;
+    if (Array.isArray(chargers)) {
+      seen = chargers.map(String);
+      update();
+    }
+  });
+}
+
+(globalThis as { EaseeAmqpEditor?: unknown }).EaseeAmqpEditor = Object.freeze({ ruleProblems, checkRule, topicPreview, chargerSerials, silenceMinutesValid, chargersField });

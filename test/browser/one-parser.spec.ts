@@ -82,7 +82,7 @@ describe("one parser: the dialogs check with the runtime's code (headless Chromi
     assert.equal(response.status(), 200);
     assert.deepEqual(
       await editor.page.evaluate(() => Object.keys((window as unknown as { EaseeAmqpEditor: object }).EaseeAmqpEditor).sort()),
-      ["chargerSerials", "checkRule", "ruleProblems", "silenceMinutesValid", "topicPreview"],
+      ["chargerSerials", "chargersField", "checkRule", "ruleProblems", "silenceMinutesValid", "topicPreview"],
     );
     // The observations dialog's Offline after: the runtime's parseSilenceMinutes, run in the page.
     assert.deepEqual(
