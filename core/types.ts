@@ -79,6 +79,11 @@ export interface DecodedCommandResponse {
   readonly wasAccepted: boolean;
   readonly resultCode?: number;
   readonly comment?: string;
+  /**
+   * Easee's REST API answered that the charger already has this setting, so nothing was sent to it (SignalR
+   * accounts): this response is ours, not the charger's. easee-command words it as the comment.
+   */
+  readonly unchanged?: true;
   readonly arrivalTime?: string;
   /** The AMQP routing key; absent for responses from the SignalR stream. */
   readonly routingKey?: string;
@@ -94,8 +99,8 @@ export type DecodeProblemCode =
   | "not-boolean" | "not-number" | "not-string" | "position-range" | "position-format" | "position-shape"
   | "statistics-format" | "statistics-fields" | "not-statistics" | "null-value" | "value-too-long" | "not-binary"
   | "unknown-type"
-  /** A SignalR hub message problem; `text` is written by core/signalr (still English there, see core-texts.spec). */
-  | "hub";
+  /** SignalR hub messages: not an object (`type`), a field too long (`name`, `length`) or nested (`name`, `type`). */
+  | "hub-not-object" | "hub-field-too-long" | "hub-field-nested" | "hub-not-observation";
 
 /**
  * A decode problem and its data. Params named `field` (`decode.field.<id>`), `type` (`decode.type.<id>`),
@@ -222,7 +227,7 @@ export interface ApiText {
 export type StatusDetail =
   | { readonly code: "message"; readonly params: { readonly message: string } }
   | { readonly code: "consuming"; readonly params: { readonly queue: string; readonly where: string } }
-  | { readonly code: "amqp-closed"; readonly params: { readonly reason: string; readonly seconds: number } }
+  | { readonly code: "amqp-closed"; readonly params: { readonly seconds: number }; readonly cause: CloseReason }
   /** An Easee API error (core/easee-api ApiText): worded from `easee-config.api.text.<id>`. */
   | { readonly code: "api"; readonly text: ApiText }
   /** `text` (an Easee API error) or `message` (any other error), then when the next try is. */
@@ -231,13 +236,34 @@ export type StatusDetail =
   | { readonly code: "no-consumer" }
   | { readonly code: "access-refused"; readonly params: { readonly where: string } }
   | { readonly code: "broker-unreachable"; readonly params: { readonly where: string; readonly reason: string } }
+  /** The broker did not complete the connection within `seconds`. */
+  | { readonly code: "broker-timeout"; readonly params: { readonly where: string; readonly seconds: number } }
   | { readonly code: "queue-not-found"; readonly params: { readonly queue: string } }
   | { readonly code: "cannot-consume"; readonly params: { readonly queue: string; readonly reason: string } }
   | { readonly code: "hub-subscribed"; readonly params: { readonly subscribed: number; readonly chargers: number } }
-  | { readonly code: "hub-closed"; readonly params: { readonly reason: string; readonly delay: string } }
+  | { readonly code: "hub-closed"; readonly params: { readonly delay: string }; readonly cause: CloseReason }
   | { readonly code: "hub-refused"; readonly params: { readonly status: number; readonly delay: string } }
   | { readonly code: "hub-rate-limited"; readonly params: { readonly delay: string } }
   | { readonly code: "hub-unreachable"; readonly params: { readonly host: string; readonly reason: string; readonly delay: string } };
+
+/**
+ * Why a connection (to the broker or the hub) closed: the library's words as they are (`error`), or ours as a code
+ * (the nodes word it from `easee-config.close.<code>`).
+ */
+export type CloseReason =
+  | { readonly code: "error"; readonly message: string }
+  /** Closed by the other side without an error. */
+  | { readonly code: "closed" }
+  /** We closed it and the broker did not answer the close within `ms`: the socket was destroyed. */
+  | { readonly code: "unanswered"; readonly ms: number }
+  /** Stopped on purpose (redeploy, no subscriber left). */
+  | { readonly code: "stopped" };
+
+/** The close reason of an error given with a close event (none: closed without an error). */
+export function closeReasonOf(error: unknown): CloseReason {
+  if (error === undefined || error === null) return { code: "closed" };
+  return { code: "error", message: error instanceof Error ? error.message : String(error) };
+}
 
 /** A detail carrying a text as it is (see StatusDetail `message`). */
 export function messageDetail(message: string): StatusDetail {

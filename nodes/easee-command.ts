@@ -136,7 +136,11 @@ const init = (RED: NodeAPI): void => {
     }
 
     function problemText(problem: CommandProblem): string {
-      return t(`easee-command.errors.${problem.code}`, problem.data);
+      const data: Record<string, string | number> = { ...problem.data };
+      // Core gives the kind of a value it cannot quote, and "" for a command without arguments: words here.
+      if (typeof data.valueKind === "string") data.value = t(`easee-command.kind.${data.valueKind}`);
+      if (data.arguments === "") data.arguments = t("easee-command.kind.none");
+      return t(`easee-command.errors.${problem.code}`, data);
     }
 
     function sendErrorText(error: unknown, command: EncodedCommand): string {
@@ -170,7 +174,7 @@ const init = (RED: NodeAPI): void => {
       msg.payload = {
         accepted: response.wasAccepted,
         resultCode: response.resultCode ?? null,
-        comment: response.comment ?? "",
+        comment: response.unchanged ? t("easee-command.response.unchanged") : (response.comment ?? ""),
       };
       msg.easee = easee;
       return msg;

@@ -8,7 +8,7 @@
  */
 import type { Request, Response } from "express";
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { ConnectionManager, type ConnectionManagerOptions, type LogLevel } from "../core/amqp/connection-manager";
+import { ConnectionManager, type ConnectionManagerOptions } from "../core/amqp/connection-manager";
 import { CommandSendError, PendingCommands, RateGuard, TicksClock, type EncodedCommand } from "../core/command";
 import { decodeDelivery } from "../core/decode";
 import { EaseeApiError, acquireEaseeSession, normaliseApiUrl, type EaseeSession } from "../core/easee-api";
@@ -26,6 +26,7 @@ import { translator } from "./shared/i18n";
 import { CONFIG_CLOSE_GUARD_MS, withCloseGuard } from "./shared/lifecycle";
 import { errorText } from "./shared/api-text";
 import { detailText, statusKeyOf } from "./shared/status";
+import { nodeLogger } from "./shared/log-text";
 
 const DEFAULT_API_URL = "https://api.easee.com";
 const DEFAULT_HEARTBEAT = 30;
@@ -87,7 +88,7 @@ interface ConfigProblem {
   /** i18n key of the plain-language error. */
   readonly errorKey: string;
   readonly params?: Record<string, string>;
-  /** The error behind it; an Easee API error is worded into `reason` (easee-config.api.*) by the node. */
+  /** The error behind it, worded into `reason` by the node (an Easee API error or a hub URL problem). */
   readonly cause?: unknown;
 }
 
@@ -155,6 +156,7 @@ function parseSettings(
         reason: "invalid-hub-url",
         errorKey: "easee-config.errors.invalid-hub-url",
         params: { reason: error instanceof Error ? error.message : String(error) },
+        cause: error,
       };
     }
   }
@@ -209,12 +211,7 @@ const init = (RED: NodeAPI): void => {
     let fixedState: ConnectionState = { phase: "disconnected", reason: "disconnected" };
     let lastLogged = "";
 
-    const log = (level: LogLevel, message: string): void => {
-      if (level === "debug") node.debug(message);
-      else if (level === "info") node.log(message);
-      else if (level === "warn") node.warn(message);
-      else node.error(message);
-    };
+    const log = nodeLogger(node, t);
 
     let deployed: DeployedAccount | undefined;
     if (!isProblem(settings)) {
@@ -276,7 +273,7 @@ const init = (RED: NodeAPI): void => {
     }
 
     if (isProblem(settings)) {
-      const params = settings.cause instanceof EaseeApiError ? { ...settings.params, reason: errorText(settings.cause, t) } : settings.params;
+      const params = settings.cause !== undefined ? { ...settings.params, reason: errorText(settings.cause, t) } : settings.params;
       const message = t(settings.errorKey, params);
       fixedState = { phase: "error", reason: settings.reason, detail: messageDetail(message) };
       node.error(message);
@@ -293,7 +290,7 @@ const init = (RED: NodeAPI): void => {
           ...(tuning.apiBackoffMinMs !== undefined || tuning.apiBackoffMaxMs !== undefined
             ? { backoff: { minMs: tuning.apiBackoffMinMs ?? 2000, maxMs: tuning.apiBackoffMaxMs ?? 300_000 } }
             : {}),
-          log: (level, message) => (level === "debug" ? node.debug(message) : node.warn(message)),
+          log,
         });
         const client = session.client;
         const managerOptions: ConnectionManagerOptions = {

@@ -9,6 +9,7 @@
  */
 import { CommandSendError, sendErrorFromBroker } from "../command/send-error";
 import type { Scheduler } from "../timing/scheduler";
+import { silentLogger, type Logger } from "../log";
 
 type Listener = (...args: unknown[]) => void;
 
@@ -63,7 +64,7 @@ export class ConfirmPublisher {
 
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly log: (level: "debug" | "warn", message: string) => void = () => undefined,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   /** Publishes on `source`'s confirm channel; resolves on the broker's ack within `timeoutMs`. */
@@ -129,7 +130,7 @@ export class ConfirmPublisher {
       channel: source.createConfirmChannel().then((channel) => {
         channel.on("error", ((error: Error) => {
           state.closeReason = messageOf(error);
-          this.log("warn", `AMQP command channel error: ${messageOf(error)}`);
+          this.log("warn", { code: "amqp-command-channel-error", error });
         }) as Listener);
         channel.on("close", (() => {
           state.closed = true;

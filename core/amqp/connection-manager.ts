@@ -22,7 +22,8 @@
 import { decodeDelivery } from "../decode";
 import type { AmqpDetails } from "../easee-api/responses";
 import { EaseeApiError } from "../easee-api/errors";
-import { errorDetail, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
+import { closeReasonOf, errorDetail, type CloseReason, type ConnectionState, type DecodedDelivery, type RawDelivery } from "../types";
+import { silentLogger, type Logger } from "../log";
 import { sameState, StreamSubscribers } from "../stream-source";
 import { CommandSendError } from "../command/send-error";
 import { Backoff, type BackoffOptions } from "../timing/backoff";
@@ -43,6 +44,7 @@ import {
 } from "./adapter";
 import { ConfirmPublisher, type PublishRequest } from "./confirm-publisher";
 import {
+  ConnectTimeoutError,
   IDLE_STATE,
   REASON,
   NO_CONSUMER_STATE,
@@ -82,7 +84,7 @@ export function needsConsumer(subscriber: ManagerSubscriber): boolean {
   return typeof subscriber.onObservation === "function" || typeof subscriber.onCommandResponse === "function";
 }
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type { LogLevel } from "../log";
 
 export interface ConnectionManagerOptions {
   /** Shown by the broker (`connection_name`), so this connection can be identified and closed by name. */
@@ -112,7 +114,7 @@ export interface ConnectionManagerOptions {
   /** Reset the reconnect backoff only after a connection stayed up this long. Default 60000 ms. */
   readonly stableAfterMs?: number;
   readonly scheduler?: Scheduler;
-  readonly log?: (level: LogLevel, message: string) => void;
+  readonly log?: Logger;
   /** Every state change (also with no subscriber listening), e.g. for the owner's own log. */
   readonly onStateChange?: (state: ConnectionState) => void;
 }
@@ -145,9 +147,9 @@ export class ConnectionManager {
   private readonly backoff: Backoff;
   private readonly connectFn: ConnectFunction;
   private readonly decode: Decoder;
-  private readonly log: (level: LogLevel, message: string) => void;
+  private readonly log: Logger;
   private readonly subscribers = new StreamSubscribers<ManagerSubscriber>((id, error) =>
-    this.log("error", `A subscriber (${id}) failed: ${messageOf(error)}`),
+    this.log("error", { code: "subscriber-failed", params: { id }, error }),
   );
 
   private currentState: ConnectionState = IDLE_STATE;
@@ -162,14 +164,14 @@ export class ConnectionManager {
   /** Resets the backoff once the connection has stayed up for stableAfterMs. */
   private stableTimer: TimerHandle | undefined;
   /** Ends the wait for `close` of a connection whose socket was destroyed (amqplib emits no `close` then). */
-  private readonly forcedClose = new WeakMap<ConnectionLike, (reason: string) => void>();
+  private readonly forcedClose = new WeakMap<ConnectionLike, (reason: CloseReason) => void>();
   private closed = false;
   private readonly counters = { connects: 0, deliveries: 0, acked: 0, decodeErrors: 0 };
   /** One ack per socket read, on the live channel only. */
   private readonly acks = new AckBatcher(
     (channel) => channel === this.channel,
     (count) => (this.counters.acked += count),
-    (count, error) => this.log("warn", `Could not acknowledge ${count === 1 ? "a delivery" : `${count} deliveries`}: ${messageOf(error)}`),
+    (count, error) => this.log("warn", { code: "amqp-ack-failed", params: { count }, error }),
   );
   /** Commands: the details of the live connection (exchangeName), callers waiting for one, the confirm channel. */
   private liveDetails: AmqpDetails | undefined;
@@ -177,17 +179,16 @@ export class ConnectionManager {
   private readonly publisher: ConfirmPublisher;
 
   constructor(options: ConnectionManagerOptions) {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) {
-      throw new RangeError("prefetch must be a whole number of at least 1");
-    }
-    if (!(options.heartbeatSeconds >= 0)) throw new RangeError("heartbeat must be 0 or more seconds");
+    // Programming errors (the node checks the user's settings first): a developer form, no sentence.
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new RangeError(`prefetch=${options.prefetch} (integer >= 1)`);
+    if (!(options.heartbeatSeconds >= 0)) throw new RangeError(`heartbeatSeconds=${options.heartbeatSeconds} (>= 0)`);
     this.options = options;
     this.scheduler = options.scheduler ?? realScheduler;
     this.backoff = new Backoff({ minMs: 1000, maxMs: 60_000, ...options.backoff });
     this.connectFn = options.connect ?? amqplibConnect;
     this.decode = options.decode ?? decodeDelivery;
-    this.log = options.log ?? (() => undefined);
-    this.publisher = new ConfirmPublisher(this.scheduler, (level, message) => this.log(level, message));
+    this.log = options.log ?? silentLogger;
+    this.publisher = new ConfirmPublisher(this.scheduler, (level, event) => this.log(level, event));
   }
 
   get state(): ConnectionState {
@@ -310,7 +311,7 @@ export class ConnectionManager {
     const controller = new AbortController();
     this.controller = controller;
     const loop = this.run(controller.signal).catch((error: unknown) => {
-      if (!(error instanceof StopSignal)) this.log("error", `AMQP connection loop ended: ${messageOf(error)}`);
+      if (!(error instanceof StopSignal)) this.log("error", { code: "amqp-loop-ended", error });
     });
     this.loop = loop;
     // The loop only ends when stopped; should a bug end it otherwise, the next register must be able to start it.
@@ -384,10 +385,10 @@ export class ConnectionManager {
         reason: REASON.connected,
         detail: { code: "consuming", params: { queue: details.queueName, where: `${details.server}:${details.port}` } },
       });
-      this.log("info", `Connected to ${details.server}:${details.port}, consuming ${details.queueName}`);
+      this.log("info", { code: "amqp-connected", params: { where: `${details.server}:${details.port}`, queue: details.queueName } });
       this.wakeUpWaiters();
 
-      const reason = await closedPromise;
+      const cause = await closedPromise;
       this.clearStableTimer();
       if (signal.aborted) return;
       this.channel = undefined;
@@ -396,10 +397,10 @@ export class ConnectionManager {
       this.setState({
         phase: "disconnected",
         reason: REASON.disconnected,
-        detail: { code: "amqp-closed", params: { reason, seconds: Math.round(delayMs / 1000) } },
+        detail: { code: "amqp-closed", params: { seconds: Math.round(delayMs / 1000) }, cause },
       });
-      this.log("warn", `AMQP connection closed (${reason}); reconnecting in ${delayMs} ms`);
-      if (isAccessRefused(reason)) this.forceRefresh = true;
+      this.log("warn", { code: "amqp-closed", params: { ms: delayMs }, cause });
+      if (cause.code === "error" && isAccessRefused(cause.message)) this.forceRefresh = true;
       await this.wait(delayMs, signal);
     }
   }
@@ -433,7 +434,7 @@ export class ConnectionManager {
               },
         });
         // The state (and the owner's log of state changes) carries the message; each retry only at debug level.
-        this.log("debug", message);
+        this.log("debug", { code: "api-failed", error });
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
         this.setState({ phase: "connecting", reason: REASON.connecting });
@@ -476,7 +477,7 @@ export class ConnectionManager {
       const timer = this.scheduler.setTimeout(() => {
         if (settled) return;
         finish();
-        reject(new Error(`connect timed out after ${timeoutMs} ms`));
+        reject(new ConnectTimeoutError(timeoutMs));
       }, timeoutMs + 1000);
       signal.addEventListener("abort", onAbort, { once: true });
       attempt.then(
@@ -499,32 +500,32 @@ export class ConnectionManager {
   }
 
   /** Listens to the connection; resolves with a reason once it has closed (or the loop is stopped). */
-  private watch(connection: ConnectionLike, signal: AbortSignal): Promise<string> {
+  private watch(connection: ConnectionLike, signal: AbortSignal): Promise<CloseReason> {
     this.connection = connection;
-    return new Promise<string>((resolve) => {
+    return new Promise<CloseReason>((resolve) => {
       const onError = (error: Error): void => {
         // Only logged: 'close' always follows and drives the reconnect.
-        this.log("warn", `AMQP connection error: ${messageOf(error)}`);
+        this.log("warn", { code: "amqp-connection-error", error });
       };
       const onClose = (error?: Error): void => {
         cleanup();
-        resolve(error ? messageOf(error) : "closed");
+        resolve(closeReasonOf(error));
       };
       const onBlocked = (reason: string): void => {
-        this.log("warn", `The broker blocked the connection: ${reason}`);
+        this.log("warn", { code: "amqp-blocked", params: { reason } });
         this.setState({ phase: "connected", reason: REASON.blocked, detail: { code: "blocked", params: { reason } } });
       };
       const onUnblocked = (): void => {
         this.setState({ phase: "connected", reason: REASON.connected });
       };
       const onHandlerError = (error: Error): void => {
-        this.log("error", `Error in an AMQP event handler: ${messageOf(error)}`);
+        this.log("error", { code: "amqp-handler-error", error });
       };
       const onAbort = (): void => {
         cleanup();
-        resolve("stopped");
+        resolve({ code: "stopped" });
       };
-      const onForcedClose = (reason: string): void => {
+      const onForcedClose = (reason: CloseReason): void => {
         cleanup();
         resolve(reason);
       };
@@ -550,10 +551,10 @@ export class ConnectionManager {
     const channel = await connection.createChannel();
     this.channelOf.set(connection, channel);
     channel.on("error", ((error: Error) => {
-      this.log("warn", `AMQP channel error: ${messageOf(error)}`);
+      this.log("warn", { code: "amqp-channel-error", error });
     }) as Listener);
     channel.on("handler-error", ((error: Error) => {
-      this.log("error", `Error in an AMQP channel handler: ${messageOf(error)}`);
+      this.log("error", { code: "amqp-channel-handler-error", error });
     }) as Listener);
     channel.on("close", (() => {
       if (this.channel !== channel) return;
@@ -561,7 +562,7 @@ export class ConnectionManager {
       // sends everything through the one reconnect path.
       this.channel = undefined;
       if (this.connection === connection) {
-        this.log("warn", "The AMQP channel closed; reconnecting");
+        this.log("warn", { code: "amqp-channel-closed" });
         void this.closeConnection(connection);
       }
     }) as Listener);
@@ -579,7 +580,7 @@ export class ConnectionManager {
   private onDelivery(channel: ChannelLike, queueName: string, message: DeliveryLike | null): void {
     if (message === null) {
       // The broker cancelled our consumer (queue deleted, failover): consume again, or reconnect if that fails.
-      this.log("warn", `The broker cancelled the consumer on ${queueName}; consuming again`);
+      this.log("warn", { code: "amqp-consumer-cancelled", params: { queue: queueName } });
       void this.reconsume(channel, queueName);
       return;
     }
@@ -615,7 +616,7 @@ export class ConnectionManager {
       await channel.checkQueue(queueName);
       await this.consume(channel, queueName);
     } catch (error) {
-      this.log("warn", `Could not consume ${queueName} again: ${messageOf(error)}`);
+      this.log("warn", { code: "amqp-reconsume-failed", params: { queue: queueName }, error });
       const connection = this.connection;
       if (connection && channel === this.channel) {
         this.channel = undefined;
@@ -640,14 +641,14 @@ export class ConnectionManager {
     this.failuresInARow += 1;
     if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
     this.setState(connectFailureState(error, details));
-    this.log("debug", `AMQP connect to ${details.server}:${details.port} failed: ${messageOf(error)}`);
+    this.log("debug", { code: "amqp-connect-failed", params: { where: `${details.server}:${details.port}` }, error });
   }
 
   private onSetupFailure(error: unknown, details: AmqpDetails): void {
     this.failuresInARow += 1;
     if (isAccessRefused(error) || this.refetchDue()) this.forceRefresh = true;
     this.setState(setupFailureState(error, details));
-    this.log("debug", `Cannot consume ${details.queueName}: ${messageOf(error)}`);
+    this.log("debug", { code: "amqp-consume-failed", params: { queue: details.queueName }, error });
   }
 
   /** Clean close, or destroy the socket after closeTimeoutMs. Never rejects; leaves no timer. */
@@ -685,7 +686,7 @@ export class ConnectionManager {
       destroySocket(connection);
       // amqplib emits no `close` for a destroyed socket: without this the loop would wait for it for ever (with
       // heartbeat 0) while the status stayed green (issue 12). The loop goes on to reconnect.
-      this.forcedClose.get(connection)?.(`the broker did not answer a close within ${timeoutMs} ms`);
+      this.forcedClose.get(connection)?.({ code: "unanswered", ms: timeoutMs });
     }
   }
 
@@ -717,7 +718,7 @@ export class ConnectionManager {
     try {
       this.options.onStateChange?.(state);
     } catch (error) {
-      this.log("error", `The state change handler failed: ${messageOf(error)}`);
+      this.log("error", { code: "state-handler-failed", error });
     }
     this.subscribers.tellState(state);
   }

@@ -40,9 +40,24 @@ export function isNotFound(error: unknown): boolean {
   return /NOT[-_]FOUND|\b404\b/.test(messageOf(error));
 }
 
+/** The broker did not complete the connection in time (the message is a developer form; nodes word the detail). */
+export class ConnectTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`connect-timeout ms=${timeoutMs}`);
+    this.name = "ConnectTimeoutError";
+  }
+}
+
 /** A failed connect: the broker refused the credentials (fresh details are fetched), or could not be reached. */
 export function connectFailureState(error: unknown, details: AmqpDetails): ConnectionState {
   const where = `${details.server}:${details.port}`;
+  if (error instanceof ConnectTimeoutError) {
+    return {
+      phase: "error",
+      reason: REASON.brokerUnreachable,
+      detail: { code: "broker-timeout", params: { where, seconds: Math.round(error.timeoutMs / 1000) } },
+    };
+  }
   return isAccessRefused(error)
     ? {
         phase: "error",

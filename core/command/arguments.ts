@@ -52,22 +52,24 @@ export type ArgumentsResult =
 /** Longest value text shown back in an error: the payload is the user's own, but it may be huge. */
 const MAX_ECHO = 40;
 
-function echo(value: unknown): string {
-  let text: string;
-  if (typeof value === "string") text = JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
-  else if (value === undefined) text = "nothing";
-  else if (value === null || typeof value === "number" || typeof value === "boolean") text = String(value);
-  else if (Array.isArray(value)) text = "an array";
-  else text = `a ${typeof value}`;
-  return text;
+/**
+ * The value shown back in an error: `value`, a short quote of a string, number, boolean or null; or `valueKind`, the
+ * kind of anything else (`nothing`, `array`, `object`, …), which the node words (`easee-command.kind.<kind>`).
+ */
+function echo(value: unknown): { value: string } | { valueKind: string } {
+  if (typeof value === "string") return { value: JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value) };
+  if (value === null || typeof value === "number" || typeof value === "boolean") return { value: String(value) };
+  if (value === undefined) return { valueKind: "nothing" };
+  return { valueKind: Array.isArray(value) ? "array" : typeof value };
 }
 
 function problem(code: CommandProblemCode, data: Record<string, string | number>): ArgumentsResult {
   return { ok: false, problem: { code, data } };
 }
 
+/** The argument names; "" for a command without arguments (the node says "none" in the user's words). */
 function argumentList(command: CommandSpec): string {
-  return command.arguments.length === 0 ? "none" : command.arguments.map((arg) => arg.name).join(", ");
+  return command.arguments.map((arg) => arg.name).join(", ");
 }
 
 function isEmpty(value: unknown): boolean {
@@ -83,7 +85,7 @@ export function checkArgument(
   spec: CommandArgumentSpec,
   value: unknown,
 ): { ok: true; value: ArgumentValue } | { ok: false; problem: CommandProblem } {
-  const base = { command: command.name, argument: spec.name, value: echo(value) };
+  const base = { command: command.name, argument: spec.name, ...echo(value) };
   const fail = (code: CommandProblemCode, extra: Record<string, string | number> = {}) => ({
     ok: false as const,
     problem: { code, data: { ...base, ...extra } },
@@ -189,7 +191,7 @@ export function normaliseArguments(command: CommandSpec, payload: unknown): Argu
 export function checkChargerId(value: unknown): { ok: true; chargerId: string } | { ok: false; problem: CommandProblem } {
   if (isEmpty(value)) return { ok: false, problem: { code: "missing-charger", data: {} } };
   if (typeof value !== "string" || !/^[A-Za-z0-9]{1,32}$/.test(value.trim())) {
-    return { ok: false, problem: { code: "invalid-charger", data: { value: echo(value) } } };
+    return { ok: false, problem: { code: "invalid-charger", data: echo(value) } };
   }
   return { ok: true, chargerId: value.trim().toUpperCase() };
 }

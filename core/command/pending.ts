@@ -56,7 +56,8 @@ export class PendingCommands {
 
   add(options: PendingCommandOptions): PendingHandle {
     const key = commandKey(options.chargerId, options.commandId, options.ticks);
-    if (this.entries.has(key)) throw new Error(`a command ${key} is already waiting`);
+    // The ticks clock never repeats a value: a second command with the same key is a programming error.
+    if (this.entries.has(key)) throw new Error(`pending-duplicate key=${key}`);
     const timer = this.scheduler.setTimeout(() => {
       if (this.entries.get(key)?.timer !== timer) return;
       this.entries.delete(key);

@@ -14,6 +14,7 @@
  */
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
+import { silentLogger, type Logger } from "../log";
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,
@@ -95,7 +96,7 @@ export interface EaseeApiClientOptions {
   /** Refresh the token by timer while active. Default true. */
   readonly autoRefresh?: boolean;
   /** Diagnostics; messages never contain a secret. */
-  readonly log?: (level: "debug" | "warn", message: string) => void;
+  readonly log?: Logger;
 }
 
 interface TokenState {
@@ -144,7 +145,7 @@ export class EaseeApiClient {
   private readonly authRetryMs: number;
   private readonly urlRetryMs: number;
   private readonly autoRefresh: boolean;
-  private readonly log: (level: "debug" | "warn", message: string) => void;
+  private readonly log: Logger;
 
   private token: TokenState | undefined;
   private details: AmqpDetails | undefined;
@@ -173,7 +174,7 @@ export class EaseeApiClient {
     this.authRetryMs = options.authRetryMs ?? 30 * 60_000;
     this.urlRetryMs = options.urlRetryMs ?? 15 * 60_000;
     this.autoRefresh = options.autoRefresh ?? true;
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log ?? silentLogger;
   }
 
   /** How many logins, refreshes and AMQP detail fetches this client made (diagnostics and tests). */
@@ -338,10 +339,10 @@ export class EaseeApiClient {
       }
       const refreshed = interpretRefresh(answer, this.scheduler.now());
       if (refreshed) {
-        this.log("debug", "Easee access token refreshed");
+        this.log("debug", { code: "token-refreshed" });
         return this.store(refreshed, false);
       }
-      this.log("debug", `Easee refused the token refresh (HTTP ${answer.status}); logging in again`);
+      this.log("debug", { code: "token-refresh-refused", params: { status: answer.status } });
       this.token = undefined;
     }
     const stamp = this.takeBudget();
@@ -360,7 +361,7 @@ export class EaseeApiClient {
       throw error;
     }
     const tokens = interpretLogin(answer, this.scheduler.now());
-    this.log("debug", "Logged in to Easee");
+    this.log("debug", { code: "logged-in" });
     return this.store(tokens, true);
   }
 
@@ -409,8 +410,7 @@ export class EaseeApiClient {
         }
         this.guard(() => this.ensureToken(true), undefined).catch((error: unknown) => {
           const retryAfterMs = error instanceof EaseeApiError ? error.retryAfterMs : undefined;
-          const message = error instanceof Error ? error.message : String(error);
-          this.log("warn", `Could not refresh the Easee token: ${message}`);
+          this.log("warn", { code: "token-refresh-failed", error });
           if (retryAfterMs !== undefined) this.scheduleRefresh(retryAfterMs);
         });
       },
@@ -459,7 +459,7 @@ export class EaseeApiClient {
       const result = interpretAmqpDetails(answer, this.scheduler.now());
       if (result !== "unauthorized") {
         this.details = result;
-        this.log("debug", `Fetched the Easee AMQP details (queue ${result.queueName})`);
+        this.log("debug", { code: "amqp-details-fetched", params: { queue: result.queueName } });
         return result;
       }
       // 401 with a token fresh from a login: the account itself is refused. Otherwise the token may have been

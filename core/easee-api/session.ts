@@ -71,7 +71,7 @@ export function acquireEaseeSession(options: EaseeApiClientOptions): EaseeSessio
       budgets.set(bKey, budget);
     }
     const logs: LogFunction[] = [];
-    const client = new EaseeApiClient({ ...options, apiUrl, loginBudget: budget, log: (level, message) => logs.at(-1)?.(level, message) });
+    const client = new EaseeApiClient({ ...options, apiUrl, loginBudget: budget, log: (level, event) => logs.at(-1)?.(level, event) });
     entry = { client, refs: 0, logs };
     sessions.set(key, entry);
   }

@@ -26,7 +26,7 @@ import {
   type TopicOptions,
 } from "./discovery";
 import { describeEntity, type EntityDescription } from "./entities";
-import { topicLevel, uniqueId } from "./names";
+import { friendlyName, topicLevel, uniqueId } from "./names";
 
 export type ControlKey = "dynamic_charger_current" | "enabled" | "smart_charging" | "reboot" | "phases";
 export type ControlComponent = "number" | "switch" | "button" | "select";
@@ -66,7 +66,8 @@ export const CONTROLS: readonly ControlDefinition[] = Object.freeze([
   {
     key: "dynamic_charger_current",
     component: "number",
-    name: "Dynamic charger current",
+    // Named like the observation it sets and shows (catalogue name DynamicChargerCurrent).
+    name: friendlyName("DynamicChargerCurrent"),
     command: "SetDynamicChargerCurrent",
     stateObservationId: CONTROL_OBSERVATIONS.DynamicChargerCurrent,
     icon: "mdi:current-ac",

@@ -48,7 +48,7 @@ export class LastValueCache<T> {
     readonly capacity: number = DEFAULT_SNAPSHOT_CAPACITY,
     options: LastValueCacheOptions<T> = {},
   ) {
-    if (!(capacity >= 1)) throw new RangeError("capacity must be at least 1");
+    if (!(capacity >= 1)) throw new RangeError(`capacity=${capacity} (>= 1)`);
     this.maxBytes = options.maxBytes ?? DEFAULT_SNAPSHOT_MAX_BYTES;
     this.sizeOf = options.sizeOf;
   }

@@ -47,7 +47,7 @@ export class ChangeTracker {
     readonly capacity: number = DEFAULT_CHANGE_CAPACITY,
     readonly maxBytes: number = DEFAULT_CHANGE_MAX_BYTES,
   ) {
-    if (!(capacity >= 1)) throw new RangeError("capacity must be at least 1");
+    if (!(capacity >= 1)) throw new RangeError(`capacity=${capacity} (>= 1)`);
   }
 
   get size(): number {

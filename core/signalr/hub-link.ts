@@ -66,7 +66,8 @@ export function redactTokens(text: string, secrets: readonly string[] = []): str
 /** The library's HttpClient, never used with skipNegotiation + WebSockets; refusing beats loading fetch polyfills. */
 class NoHttpClient extends signalR.HttpClient {
   override send(): Promise<signalR.HttpResponse> {
-    return Promise.reject(new Error("HTTP requests are not used: the Easee hub is reached by WebSocket only"));
+    // A developer form, should it ever show: the hub is reached by WebSocket only.
+    return Promise.reject(new Error("hub-http-disabled (websocket-only)"));
   }
 
   override getCookieString(): string {
@@ -105,7 +106,7 @@ export const createHubLink: HubLinkFactory = (options) => {
   const log = (message: string): void => options.log(redactTokens(message, token ? [token] : []));
   const logger: signalR.ILogger = {
     log(level: signalR.LogLevel, message: string) {
-      if (level >= signalR.LogLevel.Information) log(`SignalR client: ${message}`);
+      if (level >= signalR.LogLevel.Information) log(message);
     },
   };
   const connectionOptions: signalR.IHttpConnectionOptions & { WebSocket: WebSocketClass } = {

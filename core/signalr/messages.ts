@@ -9,7 +9,7 @@
  * nested or large is ever turned back into text.
  */
 import { decodeDelivery, previewOf } from "../decode";
-import type { DecodedDelivery, DecodeError } from "../types";
+import type { DecodedDelivery, DecodeError, DecodeProblem } from "../types";
 
 const OBSERVATION_FIELDS = ["mid", "Mid", "dataType", "DataType", "id", "Id", "timestamp", "Timestamp", "value", "Value"] as const;
 const COMMAND_RESPONSE_FIELDS = [
@@ -36,9 +36,22 @@ const MAX_FIELD_CHARS = 64 * 1024;
 export type HubMethod = "ProductUpdate" | "ChargerUpdate" | "CommandResponse";
 export const HUB_METHODS: readonly HubMethod[] = ["ProductUpdate", "ChargerUpdate", "CommandResponse"];
 
-function hubError(reason: string, value: unknown): DecodeError {
-  // Still English here (see test/unit/core-texts.spec.ts REMAINING): shown as it is, code `hub`.
-  return { kind: "error", problem: { code: "hub", params: { text: reason } }, reason, preview: previewOf(safePreviewSource(value)), routingKey: "" };
+function hubError(method: HubMethod, problem: DecodeProblem, value: unknown): DecodeError {
+  // `reason` is the developer form (`ProductUpdate hub-field-nested name=value type=object`); the node words `problem`.
+  const fields = Object.entries(problem.params ?? {}).map(([key, param]) => `${key}=${String(param)}`);
+  return {
+    kind: "error",
+    problem,
+    method,
+    reason: [method, problem.code, ...fields].join(" "),
+    preview: previewOf(safePreviewSource(value)),
+    routingKey: "",
+  };
+}
+
+/** The decode-text id of a JavaScript value's kind (`easee-observations.decode.type.<id>`). */
+function kindOf(value: unknown): string {
+  return Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
 }
 
 /** Something previewOf can show without walking a hostile structure: a bounded copy of the top-level fields. */
@@ -56,10 +69,12 @@ function safePreviewSource(value: unknown): unknown {
   return out;
 }
 
-/** A flat copy of the named fields, or the reason it cannot be made. */
-function flatCopy(value: unknown, fields: readonly string[]): Record<string, string | number | boolean | null> | string {
+/** A flat copy of the named fields, or the problem that prevents it. */
+type FlatCopy = { readonly copy: Record<string, string | number | boolean | null> } | { readonly problem: DecodeProblem };
+
+function flatCopy(value: unknown, fields: readonly string[]): FlatCopy {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return `the hub sent ${Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`}, expected an object`;
+    return { problem: { code: "hub-not-object", params: { type: kindOf(value) } } };
   }
   const source = value as Record<string, unknown>;
   const copy: Record<string, string | number | boolean | null> = {};
@@ -68,15 +83,15 @@ function flatCopy(value: unknown, fields: readonly string[]): Record<string, str
     const entry = source[field];
     if (entry === undefined) continue;
     if (typeof entry === "string") {
-      if (entry.length > MAX_FIELD_CHARS) return `${field} is too long (${entry.length} characters)`;
+      if (entry.length > MAX_FIELD_CHARS) return { problem: { code: "hub-field-too-long", params: { name: field, length: entry.length } } };
       copy[field] = entry;
     } else if (entry === null || typeof entry === "number" || typeof entry === "boolean") {
       copy[field] = entry;
     } else {
-      return `${field} is ${Array.isArray(entry) ? "an array" : "an object"}, expected text or a number`;
+      return { problem: { code: "hub-field-nested", params: { name: field, type: kindOf(entry) } } };
     }
   }
-  return copy;
+  return { copy };
 }
 
 /**
@@ -85,15 +100,16 @@ function flatCopy(value: unknown, fields: readonly string[]): Record<string, str
  * @param receivedAtMs when it arrived (epoch ms).
  */
 export function decodeHubMessage(method: HubMethod, argument: unknown, receivedAtMs?: number): DecodedDelivery {
-  const copy = flatCopy(argument, method === "CommandResponse" ? COMMAND_RESPONSE_FIELDS : OBSERVATION_FIELDS);
-  if (typeof copy === "string") return hubError(`${method}: ${copy}`, argument);
+  const flat = flatCopy(argument, method === "CommandResponse" ? COMMAND_RESPONSE_FIELDS : OBSERVATION_FIELDS);
+  if ("problem" in flat) return hubError(method, flat.problem, argument);
+  const { copy } = flat;
   if (method === "CommandResponse" && copy.WasAccepted === undefined && copy.wasAccepted === undefined) {
-    return hubError("CommandResponse: no WasAccepted", argument);
+    return hubError(method, { code: "response-no-accepted" }, argument);
   }
   const decoded = decodeDelivery({ routingKey: "", body: Buffer.from(JSON.stringify(copy), "utf8") }, receivedAtMs);
-  if (decoded.kind === "error") return { ...decoded, method, reason: `${method}: ${decoded.reason}` };
+  if (decoded.kind === "error") return { ...decoded, method, reason: `${method} ${decoded.reason}` };
   if (method !== "CommandResponse" && decoded.kind !== "observation") {
-    return hubError(`${method}: not an observation`, argument);
+    return hubError(method, { code: "hub-not-observation" }, argument);
   }
   // A fresh object from the decoder, nobody else holds it yet: drop the empty routing key in place.
   delete (decoded as { routingKey?: string }).routingKey;

@@ -219,7 +219,7 @@ export class RestCommandSender {
         ticks: command.ticks,
         wasAccepted: true,
         resultCode: 0,
-        comment: "Easee sent nothing to the charger: it already has this setting",
+        unchanged: true,
       };
       queueMicrotask(() => this.options.deliver(response));
     } else {

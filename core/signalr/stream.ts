@@ -19,12 +19,14 @@ import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { delay, realScheduler, type Scheduler } from "../timing/scheduler";
 import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } from "../easee-api";
 import { sameState, StreamSubscribers, type StreamSource, type StreamSubscriber } from "../stream-source";
-import { errorDetail, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
+import { closeReasonOf, errorDetail, type CloseReason, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
+import { silentLogger, type Logger } from "../log";
+import { normaliseHubUrl } from "./hub-url";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
 import { ReplayTracker } from "./replay";
 
-export type SignalrLogLevel = "debug" | "info" | "warn" | "error";
+export type { LogLevel as SignalrLogLevel } from "../log";
 
 export interface SignalrStreamOptions {
   /** The hub URL (CONTRACT.md `signalrUrl`). */
@@ -54,7 +56,7 @@ export interface SignalrStreamOptions {
   /** A SubscribeWithCurrentState call unanswered this long counts as failed (tried again at the next refresh). Default 30 s. */
   readonly subscribeTimeoutMs?: number;
   readonly scheduler?: Scheduler;
-  readonly log?: (level: SignalrLogLevel, message: string) => void;
+  readonly log?: Logger;
   /** Every state change (also with no subscriber listening). */
   readonly onStateChange?: (state: ConnectionState) => void;
   /**
@@ -97,6 +99,13 @@ class StopSignal extends Error {
   }
 }
 
+/** A hub call unanswered within `timeoutMs` (a developer form; the log words it). */
+class SubscribeTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`subscribe-timeout ms=${timeoutMs}`);
+  }
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -106,10 +115,8 @@ export class SignalrStream implements StreamSource {
   private readonly scheduler: Scheduler;
   private readonly backoff: Backoff;
   private readonly createLink: HubLinkFactory;
-  private readonly log: (level: SignalrLogLevel, message: string) => void;
-  private readonly subscribers = new StreamSubscribers((id, error) =>
-    this.log("error", `A subscriber (${id}) failed: ${messageOf(error)}`),
-  );
+  private readonly log: Logger;
+  private readonly subscribers = new StreamSubscribers((id, error) => this.log("error", { code: "subscriber-failed", params: { id }, error }));
   private readonly replays: ReplayTracker;
 
   private currentState: ConnectionState = SIGNALR_IDLE_STATE;
@@ -130,19 +137,12 @@ export class SignalrStream implements StreamSource {
   };
 
   constructor(options: SignalrStreamOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.hubUrl);
-    } catch {
-      throw new RangeError(`"${String(options.hubUrl).slice(0, 100)}" is not a valid SignalR hub URL`);
-    }
-    if (!/^(https?|wss?):$/.test(url.protocol)) throw new RangeError("The SignalR hub URL must start with https://");
-    if (url.username !== "" || url.password !== "") throw new RangeError("The SignalR hub URL must not contain a user name or password");
+    normaliseHubUrl(options.hubUrl); // throws HubUrlError for a URL that cannot work
     this.options = options;
     this.scheduler = options.scheduler ?? realScheduler;
     this.backoff = new Backoff({ minMs: 2000, maxMs: 120_000, ...options.backoff });
     this.createLink = options.createLink ?? createHubLink;
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log ?? silentLogger;
     this.replays = new ReplayTracker(options.replayGraceMs !== undefined ? { graceMs: options.replayGraceMs } : {});
   }
 
@@ -185,7 +185,7 @@ export class SignalrStream implements StreamSource {
     const controller = new AbortController();
     this.controller = controller;
     this.loop = this.run(controller.signal).catch((error: unknown) => {
-      if (!(error instanceof StopSignal)) this.log("error", `SignalR stream loop ended: ${messageOf(error)}`);
+      if (!(error instanceof StopSignal)) this.log("error", { code: "hub-loop-ended", error });
     });
   }
 
@@ -213,19 +213,19 @@ export class SignalrStream implements StreamSource {
       if (chargers === undefined) return;
       if (chargers.length === 0 && !this.warnedNoChargers) {
         this.warnedNoChargers = true;
-        this.log("warn", "This Easee account has no chargers yet; connecting anyway, new chargers are picked up later");
+        this.log("warn", { code: "hub-no-chargers" });
       }
 
       const link = this.createLink({
         url: this.options.hubUrl,
         accessTokenFactory: () => this.token(signal),
-        log: (message) => this.log("debug", message),
+        log: (message) => this.log("debug", { code: "hub-client", params: { message } }),
         ...(this.options.serverTimeoutMs !== undefined ? { serverTimeoutMs: this.options.serverTimeoutMs } : {}),
         ...(this.options.keepAliveMs !== undefined ? { keepAliveMs: this.options.keepAliveMs } : {}),
         ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
       });
-      const closed = new Promise<string>((resolve) => {
-        link.onClose((error) => resolve(error ? messageOf(error) : "closed by the hub"));
+      const closed = new Promise<CloseReason>((resolve) => {
+        link.onClose((error) => resolve(closeReasonOf(error)));
       });
       for (const method of HUB_METHODS) link.on(method, (...args: unknown[]) => this.onHubMessage(method, args));
 
@@ -255,9 +255,12 @@ export class SignalrStream implements StreamSource {
         reason: REASON.connected,
         detail: { code: "hub-subscribed", params: { subscribed: subscribed.size, chargers: chargers.length } },
       });
-      this.log("info", `Connected to the Easee SignalR hub; subscribed to ${[...subscribed].join(", ") || "no charger"}`);
+      this.log(
+        "info",
+        subscribed.size > 0 ? { code: "hub-connected", params: { chargers: [...subscribed].join(", ") } } : { code: "hub-connected-none" },
+      );
 
-      const reason = await this.hold(link, closed, subscribed, signal);
+      const cause = await this.hold(link, closed, subscribed, signal);
       if (this.link === link) this.link = undefined;
       if (signal.aborted) return;
       if (this.scheduler.now() - connectedAt >= (this.options.stableAfterMs ?? 60_000)) this.backoff.reset();
@@ -265,9 +268,9 @@ export class SignalrStream implements StreamSource {
       this.setState({
         phase: "disconnected",
         reason: REASON.disconnected,
-        detail: { code: "hub-closed", params: { reason, delay: describeDelay(delayMs) } },
+        detail: { code: "hub-closed", params: { delay: describeDelay(delayMs) }, cause },
       });
-      this.log("warn", `SignalR hub connection closed (${reason}); reconnecting in ${delayMs} ms`);
+      this.log("warn", { code: "hub-closed", params: { ms: delayMs }, cause });
       await this.wait(delayMs, signal);
     }
   }
@@ -283,7 +286,7 @@ export class SignalrStream implements StreamSource {
         const apiError = error instanceof EaseeApiError ? error : undefined;
         const retryAfterMs = apiError ? apiError.retryAfterMs : (this.options.apiRetryFallbackMs ?? 60_000);
         this.setState({ phase: "error", reason: apiError ? apiError.statusReason : REASON.apiError, detail: errorDetail(error) });
-        this.log("debug", messageOf(error));
+        this.log("debug", { code: "api-failed", error });
         if (retryAfterMs === undefined) return undefined;
         await this.wait(retryAfterMs, signal);
         if (signal.aborted) return undefined;
@@ -305,7 +308,7 @@ export class SignalrStream implements StreamSource {
     if (error instanceof EaseeApiError) {
       // From the token factory: login or refresh failed.
       this.setState({ phase: "error", reason: error.statusReason, detail: errorDetail(error) });
-      this.log("debug", error.message);
+      this.log("debug", { code: "api-failed", error });
       return error.retryAfterMs;
     }
     if (refusal?.status === 401 || refusal?.status === 403) {
@@ -334,7 +337,7 @@ export class SignalrStream implements StreamSource {
       reason: REASON.hubUnreachable,
       detail: { code: "hub-unreachable", params: { host: this.hubHost(), reason: why, delay: describeDelay(delayMs) } },
     });
-    this.log("debug", `SignalR connect failed: ${why}`);
+    this.log("debug", { code: "hub-connect-failed", params: { reason: why } });
     return delayMs;
   }
 
@@ -355,7 +358,14 @@ export class SignalrStream implements StreamSource {
         subscribed.add(charger.id);
         this.counters.subscriptions += 1;
       } catch (error) {
-        if (this.link === link) this.log("warn", `Easee's hub refused the subscription to charger ${charger.id}: ${messageOf(error)}`);
+        if (this.link === link) {
+          this.log(
+            "warn",
+            error instanceof SubscribeTimeout
+              ? { code: "hub-subscribe-timeout", params: { charger: charger.id, seconds: Math.round(error.timeoutMs / 1000) } }
+              : { code: "hub-subscribe-failed", params: { charger: charger.id }, error },
+          );
+        }
       } finally {
         this.replays.end(charger.id, this.scheduler.now());
       }
@@ -363,17 +373,17 @@ export class SignalrStream implements StreamSource {
   }
 
   /** Waits until the connection closes (resolves with the reason) or the stream stops; refreshes the chargers. */
-  private async hold(link: HubLink, closed: Promise<string>, subscribed: Set<string>, signal: AbortSignal): Promise<string> {
+  private async hold(link: HubLink, closed: Promise<CloseReason>, subscribed: Set<string>, signal: AbortSignal): Promise<CloseReason> {
     const refreshMs = this.options.chargerRefreshMs ?? 15 * 60_000;
     // Ends the refresh timer as soon as the connection closes or the stream stops: no timer outlives the connection.
     const held = new AbortController();
     const onAbort = (): void => held.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     let isClosed = false;
-    let reason = "";
-    void closed.then((text) => {
+    let reason: CloseReason = { code: "closed" };
+    void closed.then((cause) => {
       isClosed = true;
-      reason = text;
+      reason = cause;
       held.abort();
     });
     let waitMs = refreshMs;
@@ -388,13 +398,13 @@ export class SignalrStream implements StreamSource {
       } catch (error) {
         // The stream itself is fine; try again at the next refresh, or later if Easee said so (429 Retry-After).
         if (error instanceof EaseeApiError && error.retryAfterMs !== undefined) waitMs = Math.max(refreshMs, error.retryAfterMs);
-        if (!signal.aborted) this.log("debug", `Could not refresh the charger list: ${messageOf(error)}`);
+        if (!signal.aborted) this.log("debug", { code: "hub-chargers-refresh-failed", error });
         continue;
       }
       const before = subscribed.size;
       await this.subscribeAll(link, chargers, subscribed);
       if (subscribed.size > before && !isClosed) {
-        this.log("info", `Subscribed to ${subscribed.size - before} new charger(s) on the SignalR hub`);
+        this.log("info", { code: "hub-subscribed-new", params: { count: subscribed.size - before } });
         this.setState({
           phase: "connected",
           reason: REASON.connected,
@@ -403,7 +413,7 @@ export class SignalrStream implements StreamSource {
       }
     }
     signal.removeEventListener("abort", onAbort);
-    return isClosed ? reason : "stopped";
+    return isClosed ? reason : { code: "stopped" };
   }
 
   private onHubMessage(method: HubMethod, args: readonly unknown[]): void {
@@ -448,7 +458,7 @@ export class SignalrStream implements StreamSource {
   private withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     let timer: ReturnType<Scheduler["setTimeout"]> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = this.scheduler.setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+      timer = this.scheduler.setTimeout(() => reject(new SubscribeTimeout(ms)), ms);
     });
     work.catch(() => undefined);
     return Promise.race([work, timeout]).finally(() => this.scheduler.clearTimeout(timer));
@@ -491,7 +501,7 @@ export class SignalrStream implements StreamSource {
     try {
       this.options.onStateChange?.(state);
     } catch (error) {
-      this.log("error", `The state change handler failed: ${messageOf(error)}`);
+      this.log("error", { code: "state-handler-failed", error });
     }
     this.subscribers.tellState(state);
   }

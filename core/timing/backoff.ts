@@ -27,7 +27,7 @@ export class Backoff {
     const minMs = options.minMs ?? 1000;
     const maxMs = options.maxMs ?? 60000;
     if (!(minMs >= 0) || !(maxMs >= minMs)) {
-      throw new RangeError(`backoff needs 0 <= minMs <= maxMs (got ${minMs}, ${maxMs})`);
+      throw new RangeError(`backoff minMs=${minMs} maxMs=${maxMs} (0 <= minMs <= maxMs)`);
     }
     this.minMs = minMs;
     this.maxMs = maxMs;

@@ -4,6 +4,7 @@
  * config node, its admin endpoint, easee-command's send errors) says the same in the user's language.
  */
 import { EaseeApiError, NETWORK_CODES, type ApiText } from "../../core/easee-api";
+import { HubUrlError } from "../../core/signalr/hub-url";
 import type { Translate } from "./i18n";
 import { CONFIG_NAMESPACE } from "./status";
 
@@ -22,8 +23,12 @@ export function apiText(text: ApiText, t: Translate): string {
   return t(apiKey(`text.${text.id}`), params);
 }
 
-/** An error in the user's words: an EaseeApiError worded from its text id; any other error keeps its message. */
+/**
+ * An error in the user's words: an EaseeApiError worded from its text id, a HubUrlError from its problem
+ * (`easee-config.hub-url.<problem>`); any other error keeps its message.
+ */
 export function errorText(error: unknown, t: Translate): string {
   if (error instanceof EaseeApiError) return apiText(error.text, t);
+  if (error instanceof HubUrlError) return t(`${CONFIG_NAMESPACE}:easee-config.hub-url.${error.problem}`, error.params);
   return error instanceof Error ? error.message : String(error);
 }

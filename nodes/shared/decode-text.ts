@@ -14,7 +14,7 @@ export function decodeErrorText(error: DecodeError, t: Translate): string {
     const group = WORDED_PARAMS[name];
     params[name] = group !== undefined && typeof value === "string" ? t(`easee-observations.decode.${group}.${value}`) : value;
   }
-  let text = error.problem.code === "hub" ? String(params.text ?? "") : t(`easee-observations.decode.${error.problem.code}`, params);
+  let text = t(`easee-observations.decode.${error.problem.code}`, params);
   if (error.observationId !== undefined) text = t("easee-observations.decode.observation", { id: error.observationId, reason: text });
   if (error.method !== undefined) text = `${error.method}: ${text}`;
   return text;

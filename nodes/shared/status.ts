@@ -7,7 +7,7 @@
  * catalogue.
  */
 import type { NodeStatus } from "node-red";
-import type { ConnectionState, StatusDetail, StatusReason } from "../../core/types";
+import type { CloseReason, ConnectionState, StatusDetail, StatusReason } from "../../core/types";
 import { apiText } from "./api-text";
 import type { Translate } from "./i18n";
 
@@ -64,5 +64,14 @@ export function detailText(detail: StatusDetail, translate: Translate): string {
   if (detail.code === "api-retry" && detail.text) {
     return translate(`easee-config.detail.api-retry`, { ...detail.params, message: apiText(detail.text, translate) });
   }
+  if (detail.code === "amqp-closed" || detail.code === "hub-closed") {
+    return translate(`easee-config.detail.${detail.code}`, { ...detail.params, reason: closeReasonText(detail.cause, translate) });
+  }
   return translate(`easee-config.detail.${detail.code}`, "params" in detail ? detail.params : {});
+}
+
+/** Why a connection closed, in the user's words (`easee-config.close.<code>`; a library's own message as it is). */
+export function closeReasonText(cause: CloseReason, translate: Translate): string {
+  if (cause.code === "error") return cause.message;
+  return translate(`${CONFIG_NAMESPACE}:easee-config.close.${cause.code}`, cause.code === "unanswered" ? { ms: cause.ms } : {});
 }

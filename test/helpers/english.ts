@@ -11,6 +11,8 @@ import { decodeErrorText } from "../../nodes/shared/decode-text";
 import { ruleErrorText } from "../../nodes/shared/rule-text";
 import { sendErrorReason } from "../../nodes/shared/send-text";
 import { detailText } from "../../nodes/shared/status";
+import type { LogEvent } from "../../core/log";
+import { logText } from "../../nodes/shared/log-text";
 
 const english = (key: string, params?: Readonly<Record<string, string | number>>): string => fillText(englishText(key) ?? key, params);
 
@@ -37,4 +39,9 @@ export function englishError(error: unknown): string {
 /** The English reason easee-observations gives for an undecodable delivery. */
 export function englishDecodeError(error: DecodeError): string {
   return decodeErrorText(error, english);
+}
+
+/** The English log line of a core log event (what easee-config writes to the Node-RED log). */
+export function englishLog(event: LogEvent): string {
+  return logText(event, english);
 }

@@ -51,6 +51,17 @@ describe("easee-command node", function () {
     await loadFlow([stubEaseeConfigModule, commandNode], flow(props));
   }
 
+  it("a response Easee answered itself (the charger already had the setting) says so in the comment", async () => {
+    await deploy({ chargerId: "EH123456" });
+    const out1 = new Inbox("out1");
+    helper.getNode("cmd").receive({ topic: "SetEnabled", payload: true } as NodeMessage);
+    const sent = stubConfig().sent[0];
+    assert.ok(sent);
+    stubConfig().emitCommandResponse(response({ commandId: 29, ticks: sent.ticks, comment: undefined, unchanged: true }));
+    const msg = await out1.next();
+    assert.deepEqual(msg.payload, { accepted: true, resultCode: 0, comment: "Easee sent nothing to the charger: it already has this setting" });
+  });
+
   it("sends the command on the wire format and outputs the matching response with the input msg's properties", async () => {
     await deploy({ chargerId: "eh123456" });
     const [out1, out2] = [new Inbox("out1"), new Inbox("out2")];
@@ -103,6 +114,9 @@ describe("easee-command node", function () {
     ["too many values", { topic: "SetEnabled", chargerId: "EH1", payload: [true, false] }, "easee-command.errors.too-many-arguments", { command: "SetEnabled", expected: 1, given: 2, arguments: "IsEnabled" }],
     ["a missing phase", { topic: "SetDynamicCircuitCurrent", chargerId: "EH1", payload: { CurrentP1: 16 } }, "easee-command.errors.missing-argument", { command: "SetDynamicCircuitCurrent", argument: "CurrentP2", arguments: "CurrentP1, CurrentP2, CurrentP3, TTL_Minutes" }],
     ["a permanent command", { topic: "SetMaxChargerCurrent", chargerId: "EH1", payload: 16 }, "easee-command.errors.permanent", { command: "SetMaxChargerCurrent", id: 47 }],
+    // A value core cannot quote is named by its kind, in the user's words.
+    ["a list for one current", { topic: "SetDynamicChargerCurrent", chargerId: "EH1", payload: { Current_Amp: [6] } }, "easee-command.errors.not-a-number", { argument: "Current_Amp", command: "SetDynamicChargerCurrent", value: "an array" }],
+    ["a value for a command without arguments", { topic: "Reboot", chargerId: "EH1", payload: [1] }, "easee-command.errors.too-many-arguments", { command: "Reboot", expected: 0, given: 1, arguments: "none" }],
   ];
   for (const [what, input, key, params] of invalid) {
     it(`refuses ${what} with a plain error on Catch, and sends nothing`, async () => {

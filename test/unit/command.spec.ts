@@ -161,6 +161,8 @@ describe("command arguments", () => {
       for (const key of [
         ...problems.map((p) => `easee-command.errors.${p}`),
         ...sends.map((s) => `easee-command.send.${s}`),
+        ...["nothing", "array", "object", "function", "bigint", "symbol", "none"].map((k) => `easee-command.kind.${k}`),
+        "easee-command.response.unchanged",
         ...["accepted", "refused", "timeout", "failed", "coalesced", "inFlight", "waiting", "idle"].map((s) => `easee-command.status.${s}`),
       ]) {
         const text = lookup(catalogue, key);

@@ -17,7 +17,7 @@ const REASONS: Record<StatusReason, true> = {
 };
 const DETAIL_CODES: Record<Exclude<StatusDetail["code"], "message" | "api">, true> = {
   consuming: true, "amqp-closed": true, "api-retry": true, blocked: true, "no-consumer": true, "access-refused": true,
-  "broker-unreachable": true, "queue-not-found": true, "cannot-consume": true, "hub-subscribed": true, "hub-closed": true,
+  "broker-unreachable": true, "broker-timeout": true, "queue-not-found": true, "cannot-consume": true, "hub-subscribed": true, "hub-closed": true,
   "hub-refused": true, "hub-rate-limited": true, "hub-unreachable": true,
 };
 

@@ -17,6 +17,7 @@ import {
 import { ManualScheduler } from "../../core/timing/scheduler";
 import { EaseeApiError, type AmqpDetails } from "../../core/easee-api";
 import type { ConnectionState, DecodedDelivery, RawDelivery } from "../../core/types";
+import { englishLog } from "../helpers/english";
 
 const DETAILS: AmqpDetails = {
   server: "broker.example.com",
@@ -182,7 +183,7 @@ function harness(overrides: Partial<ConstructorParameters<typeof ConnectionManag
       h.connections.push(connection);
       return connection;
     },
-    log: (level, message) => h.logs.push(`${level}: ${message}`),
+    log: (level, event) => h.logs.push(`${level}: ${englishLog(event)}`),
     ...overrides,
   });
   return h;
@@ -299,7 +300,7 @@ describe("ConnectionManager (fake broker, manual clock)", () => {
     await Promise.resolve();
     assert.equal(b.got.length, 1);
     assert.deepEqual(h.connections[0]!.channel.acked, [7]);
-    assert.ok(h.logs.some((line) => /subscriber \(a\) failed/.test(line)));
+    assert.ok(h.logs.some((line) => /^error: A node using this account \(a\) failed on a message: /.test(line)), h.logs.join("\n"));
     await h.manager.close();
   });
 

@@ -21,6 +21,7 @@ import {
   type HttpTransport,
 } from "../../core/easee-api";
 import { englishError } from "../helpers/english";
+import type { LogEvent, LogLevel } from "../../core/log";
 
 const PASSWORD = "s3cret-Pa55word";
 const NOW = Date.parse("2026-11-25T10:00:00Z");
@@ -458,7 +459,7 @@ describe("Easee sessions shared across redeploys", () => {
       password: PASSWORD,
       transport: easee.transport,
       scheduler: clock,
-      log: (_level: "debug" | "warn", message: string) => heard.push(`${who}: ${message}`),
+      log: (_level: LogLevel, event: LogEvent) => heard.push(`${who}: ${event.code}`),
     });
     const before = sessionCount();
     const first = acquireEaseeSession(options("first"));
@@ -468,7 +469,7 @@ describe("Easee sessions shared across redeploys", () => {
     assert.equal(sessionCount(), before + 1);
     first.release();
     await second.client.getAmqpDetails({ forceRefresh: true });
-    assert.deepEqual(heard, ["second: Logged in to Easee", "second: Fetched the Easee AMQP details (queue Operator_42.Q)"]);
+    assert.deepEqual(heard, ["second: logged-in", "second: amqp-details-fetched"]);
 
     const third = acquireEaseeSession(options("third"));
     second.release();

@@ -18,6 +18,7 @@ import {
   type RestCommandAnswer,
   decodeHubMessage,
   normaliseHubUrl,
+  HubUrlError,
   redactTokens,
   type HubLink,
   type HubLinkOptions,
@@ -25,7 +26,7 @@ import {
 } from "../../core/signalr";
 import { DEFAULT_SIGNALR_URL, parseStreamKind, type StreamSubscriber } from "../../core/stream-source";
 import type { ConnectionState, DecodedCommandResponse, DecodedObservation } from "../../core/types";
-import { englishDecodeError, englishDetail, englishSendError } from "../helpers/english";
+import { englishDecodeError, englishDetail, englishError, englishSendError } from "../helpers/english";
 
 describe("SignalR: hub messages", () => {
   it("ProductUpdate → the same observation the decoder makes, without a routing key", () => {
@@ -138,9 +139,24 @@ describe("SignalR: settings, charger list, redaction", () => {
     assert.equal(parseStreamKind("other"), "amqp");
     assert.equal(normaliseHubUrl(DEFAULT_SIGNALR_URL), DEFAULT_SIGNALR_URL);
     assert.equal(normaliseHubUrl(" http://127.0.0.1:8090/hubs/chargers/ "), "http://127.0.0.1:8090/hubs/chargers");
-    assert.throws(() => normaliseHubUrl("ftp://x"), /must start with https/);
-    assert.throws(() => normaliseHubUrl("https://u:p@x/hub"), /user name or password/);
-    assert.throws(() => normaliseHubUrl("nonsense"), /not a valid URL/);
+    // Core says what is wrong as a code; the user reads the config node's words (easee-config.hub-url.*).
+    const problem = (url: string): string => {
+      try {
+        normaliseHubUrl(url);
+      } catch (error) {
+        assert.ok(error instanceof HubUrlError);
+        return `${error.problem}: ${englishError(error)}`;
+      }
+      return "ok";
+    };
+    assert.equal(problem("ftp://x"), "scheme: The SignalR hub URL must start with https:// (or http:// for a local simulator).");
+    assert.equal(problem("https://u:p@x/hub"), "credentials: The SignalR hub URL must not contain a user name or password.");
+    assert.equal(problem("https://x/hub#a"), "fragment: The SignalR hub URL must not contain a fragment (#…).");
+    assert.equal(problem("nonsense"), 'not-valid: "nonsense" is not a valid URL. The usual value is https://streams.easee.com/hubs/chargers.');
+    assert.equal(
+      problem(`https://x/${"a".repeat(3000)}`),
+      "too-long: The SignalR hub URL is too long (3010 characters). The usual value is https://streams.easee.com/hubs/chargers.",
+    );
   });
 
   it("GET /api/chargers: serials kept, junk skipped, bounded; 401 asks again; 429 carries Retry-After", () => {
@@ -467,6 +483,7 @@ describe("SignalR: commands over REST", () => {
     await clock.settle();
     assert.deepEqual(delivered.at(-1)?.ticks, "222");
     assert.equal(delivered.at(-1)?.wasAccepted, true);
+    assert.equal(delivered.at(-1)?.unchanged, true, "nothing went to the charger: easee-command words it as the comment");
     sender.close();
     assert.equal(clock.pending, 0, "no timer left");
   });
