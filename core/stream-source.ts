@@ -83,9 +83,16 @@ export class StreamSubscribers<S extends StreamSubscriber = StreamSubscriber> {
 
   /** Hands one decoded delivery to every subscriber, by its kind. */
   deliver(decoded: DecodedDelivery): void {
-    if (decoded.kind === "observation") this.each((subscriber) => subscriber.onObservation?.(decoded));
-    else if (decoded.kind === "commandResponse") this.each((subscriber) => subscriber.onCommandResponse?.(decoded));
-    else this.each((subscriber) => subscriber.onDecodeError?.(decoded));
+    // The per-delivery path: a plain loop, no closure per subscriber (see each()).
+    for (const subscriber of [...this.byId.values()]) {
+      try {
+        if (decoded.kind === "observation") subscriber.onObservation?.(decoded);
+        else if (decoded.kind === "commandResponse") subscriber.onCommandResponse?.(decoded);
+        else subscriber.onDecodeError?.(decoded);
+      } catch (error) {
+        this.failed(subscriber, error);
+      }
+    }
   }
 
   /** Tells every subscriber, or only `one`, the connection state. */
@@ -103,8 +110,12 @@ export class StreamSubscribers<S extends StreamSubscriber = StreamSubscriber> {
     try {
       work();
     } catch (error) {
-      this.failureCount += 1;
-      this.onFailure(subscriber.id, error);
+      this.failed(subscriber, error);
     }
+  }
+
+  private failed(subscriber: S, error: unknown): void {
+    this.failureCount += 1;
+    this.onFailure(subscriber.id, error);
   }
 }

@@ -2,8 +2,8 @@
  * Types shared by the pure core, the Node-RED nodes and the simulator.
  * Nothing here imports Node-RED; the shapes mirror the public contract (CONTRACT.md).
  */
-
 import type { DeviceKind } from "./catalogue/devices";
+import { messageOf } from "./diagnostics";
 
 /** Easee/Masterloop data type names, as the contract spells them in `msg.easee.dataType`. */
 export type DataTypeName = "Binary" | "Boolean" | "Double" | "Integer" | "Position" | "String" | "Statistics";
@@ -89,7 +89,6 @@ export interface DecodedCommandResponse {
   readonly routingKey?: string;
 }
 
-/** A delivery that could not be decoded. Never thrown: returned. */
 /** Why a delivery could not be decoded (locales: `easee-observations.decode.<code>`, worded by the node). */
 export type DecodeProblemCode =
   | "no-delivery" | "internal" | "charger-id-too-long" | "field-not-text" | "field-not-whole"
@@ -112,6 +111,7 @@ export interface DecodeProblem {
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
+/** A delivery that could not be decoded. Never thrown: returned. */
 export interface DecodeError {
   readonly kind: "error";
   /** What went wrong, as a code and data: the node words it (easee-observations.decode.*). */
@@ -262,7 +262,7 @@ export type CloseReason =
 /** The close reason of an error given with a close event (none: closed without an error). */
 export function closeReasonOf(error: unknown): CloseReason {
   if (error === undefined || error === null) return { code: "closed" };
-  return { code: "error", message: error instanceof Error ? error.message : String(error) };
+  return { code: "error", message: messageOf(error) };
 }
 
 /** A detail carrying a text as it is (see StatusDetail `message`). */
@@ -275,7 +275,7 @@ export function errorDetail(error: unknown): StatusDetail {
   if (typeof error === "object" && error !== null && "text" in error && (error as { name?: unknown }).name === "EaseeApiError") {
     return { code: "api", text: (error as { text: ApiText }).text };
   }
-  return messageDetail(error instanceof Error ? error.message : String(error));
+  return messageDetail(messageOf(error));
 }
 
 /** Same explanation: same code and same data (states are reported only when they change). */

@@ -125,7 +125,6 @@ function parseSettings(
     return {
       reason: "invalid-url",
       errorKey: "easee-config.errors.invalid-url",
-      params: { reason: error instanceof Error ? error.message : String(error) },
       cause: error,
     };
   }
@@ -155,7 +154,6 @@ function parseSettings(
       return {
         reason: "invalid-hub-url",
         errorKey: "easee-config.errors.invalid-hub-url",
-        params: { reason: error instanceof Error ? error.message : String(error) },
         cause: error,
       };
     }

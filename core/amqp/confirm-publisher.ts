@@ -10,6 +10,7 @@
 import { CommandSendError, sendErrorFromBroker } from "../command/send-error";
 import type { Scheduler } from "../timing/scheduler";
 import { silentLogger, type Logger } from "../log";
+import { messageOf } from "../diagnostics";
 
 type Listener = (...args: unknown[]) => void;
 
@@ -53,10 +54,6 @@ interface OpenChannel {
   /** The broker's reason when it closed the channel (e.g. 403 ACCESS_REFUSED). */
   closeReason?: string;
   closed: boolean;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class ConfirmPublisher {

@@ -4,6 +4,7 @@
  */
 import type { AmqpDetails } from "../easee-api/responses";
 import type { ConnectionState } from "../types";
+import { developerForm, messageOf } from "../diagnostics";
 
 /** The reason codes of the states the manager reports. */
 export const REASON = {
@@ -27,9 +28,7 @@ export const NO_CONSUMER_STATE: ConnectionState = {
   detail: { code: "no-consumer" },
 };
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf };
 
 /** ACCESS_REFUSED at login (bad AMQP credentials) or on the queue (no read permission). */
 export function isAccessRefused(error: unknown): boolean {
@@ -43,7 +42,7 @@ export function isNotFound(error: unknown): boolean {
 /** The broker did not complete the connection in time (the message is a developer form; nodes word the detail). */
 export class ConnectTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`connect-timeout ms=${timeoutMs}`);
+    super(developerForm(["connect-timeout"], { ms: timeoutMs }));
     this.name = "ConnectTimeoutError";
   }
 }

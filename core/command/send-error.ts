@@ -4,6 +4,8 @@
  * `message` is a developer form (`CommandSendError no-confirm seconds=5`) for logs.
  * Whatever transport sends commands (AMQP today, SignalR/REST for personal accounts later) rejects with this.
  */
+import { developerForm } from "../diagnostics";
+
 export type CommandSendCode =
   /** The broker closed the channel: no write permission on the command exchange. */
   | "no-write-permission"
@@ -33,17 +35,12 @@ export class CommandSendError extends Error {
   readonly data: Readonly<Record<string, string | number>>;
 
   constructor(code: CommandSendCode, data: Record<string, string | number> = {}, cause?: unknown) {
-    super(developerForm(code, data), cause === undefined ? undefined : { cause });
+    // `CommandSendError no-confirm seconds=5`: for logs only, the node words the code.
+    super(developerForm(["CommandSendError", code], data), cause === undefined ? undefined : { cause });
     this.name = "CommandSendError";
     this.code = code;
     this.data = data;
   }
-}
-
-/** `CommandSendError no-confirm seconds=5`: for logs only, the node words the code. */
-function developerForm(code: CommandSendCode, data: Readonly<Record<string, string | number>>): string {
-  const fields = Object.entries(data).map(([key, value]) => `${key}=${String(value)}`);
-  return ["CommandSendError", code, ...fields].join(" ");
 }
 
 /** What a broker's channel-close text says about a failed publish. */

@@ -28,6 +28,7 @@ import {
   type DecodeProblem,
   type RawDelivery,
 } from "../types";
+import { developerForm } from "../diagnostics";
 import { MAX_NESTING, mayNestDeeperThan, nestsDeeperThan } from "./json";
 import { previewOf } from "./preview";
 import { isoOf, toEpochMs, toIso } from "./time";
@@ -71,7 +72,7 @@ function isValidUtf8(bytes: Uint8Array): boolean {
 
 /** `not-boolean value="x"`: a developer form of a problem for logs; the node words the problem itself. */
 export function problemForm(problem: DecodeProblem): string {
-  return [problem.code, ...Object.entries(problem.params ?? {}).map(([key, value]) => `${key}=${String(value)}`)].join(" ");
+  return developerForm([problem.code], problem.params);
 }
 
 function fail(problem: DecodeProblem, routingKey: string, body: unknown, observationId?: number): DecodeError {

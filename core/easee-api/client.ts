@@ -15,6 +15,7 @@
 import { Backoff, type BackoffOptions } from "../timing/backoff";
 import { realScheduler, type Scheduler, type TimerHandle } from "../timing/scheduler";
 import { silentLogger, type Logger } from "../log";
+import { messageOf } from "../diagnostics";
 import { EaseeApiError, describeDelay } from "./errors";
 import {
   interpretAmqpDetails,
@@ -280,8 +281,7 @@ export class EaseeApiClient {
   private withRetryPolicy(error: unknown): EaseeApiError {
     if (!(error instanceof EaseeApiError)) {
       // Not from axios (the transport converts those); a bug or a thrown non-error. Keep only the message.
-      const message = error instanceof Error ? error.message : String(error);
-      return new EaseeApiError("unexpected-response", { id: "unexpected-problem", params: { message } }, {
+      return new EaseeApiError("unexpected-response", { id: "unexpected-problem", params: { message: messageOf(error) } }, {
         retryAfterMs: this.backoff.next(),
       });
     }

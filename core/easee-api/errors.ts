@@ -7,6 +7,7 @@
  * `easee-config.api.text.<id>` (issue 16: core reports codes and data; nodes/shared/api-text.ts words them).
  * Params are numbers, hosts, paths and code names, never a secret.
  */
+import { developerForm } from "../diagnostics";
 import type { ApiRequestId, ApiText, ApiTextId, StatusReason } from "../types";
 
 export type { ApiRequestId, ApiText, ApiTextId };
@@ -87,7 +88,7 @@ export class EaseeApiError extends Error {
 
   constructor(code: EaseeErrorCode, text: ApiText, options: EaseeApiErrorOptions = {}) {
     // The message is a developer form for logs (`EaseeApiError wrong-credentials status=401`), no English sentence.
-    super(["EaseeApiError", text.id, ...Object.entries(text.params ?? {}).map(([key, value]) => `${key}=${String(value)}`)].join(" "));
+    super(developerForm(["EaseeApiError", text.id], text.params));
     this.code = code;
     this.text = text;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;

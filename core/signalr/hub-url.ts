@@ -1,4 +1,5 @@
 /** The SignalR hub URL of the config node, checked (issue 12: bounded before parsing; issue 16: problems as codes). */
+import { developerForm } from "../diagnostics";
 import { MAX_API_URL_CHARS, trimTrailingSlashes } from "../easee-api/responses";
 
 /** What is wrong with a hub URL (the node words it from `easee-config.hub-url.<problem>`). */
@@ -11,7 +12,7 @@ export class HubUrlError extends RangeError {
     readonly params: Readonly<Record<string, string | number>> = {},
   ) {
     // A developer form for logs; the user reads the node's words.
-    super(["HubUrlError", problem, ...Object.entries(params).map(([key, value]) => `${key}=${String(value)}`)].join(" "));
+    super(developerForm(["HubUrlError", problem], params));
     this.name = "HubUrlError";
   }
 }

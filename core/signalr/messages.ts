@@ -8,7 +8,7 @@
  * maxPayload); only the known fields are copied, and only when they are plain text, numbers or booleans, so nothing
  * nested or large is ever turned back into text.
  */
-import { decodeDelivery, previewOf } from "../decode";
+import { decodeDelivery, previewOf, problemForm } from "../decode";
 import type { DecodedDelivery, DecodeError, DecodeProblem } from "../types";
 
 const OBSERVATION_FIELDS = ["mid", "Mid", "dataType", "DataType", "id", "Id", "timestamp", "Timestamp", "value", "Value"] as const;
@@ -38,12 +38,11 @@ export const HUB_METHODS: readonly HubMethod[] = ["ProductUpdate", "ChargerUpdat
 
 function hubError(method: HubMethod, problem: DecodeProblem, value: unknown): DecodeError {
   // `reason` is the developer form (`ProductUpdate hub-field-nested name=value type=object`); the node words `problem`.
-  const fields = Object.entries(problem.params ?? {}).map(([key, param]) => `${key}=${String(param)}`);
   return {
     kind: "error",
     problem,
     method,
-    reason: [method, problem.code, ...fields].join(" "),
+    reason: `${method} ${problemForm(problem)}`,
     preview: previewOf(safePreviewSource(value)),
     routingKey: "",
   };

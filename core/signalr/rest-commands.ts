@@ -24,6 +24,7 @@ import { realScheduler, type Scheduler, type TimerHandle } from "../timing/sched
 import { CommandSendError, type EncodedCommand } from "../command";
 import { EaseeApiError, describeDelay, type HttpAnswer } from "../easee-api";
 import type { DecodedCommandResponse } from "../types";
+import { messageOf } from "../diagnostics";
 
 export interface RestCommandCall {
   readonly path: string;
@@ -202,8 +203,7 @@ export class RestCommandSender {
         this.blockedUntilMs = this.scheduler.now() + error.retryAfterMs;
       }
       // An EaseeApiError travels as the cause: the node words it (easee-config.api.*).
-      const message = error instanceof Error ? error.message : String(error);
-      throw new CommandSendError("other", { reason: message }, error);
+      throw new CommandSendError("other", { reason: messageOf(error) }, error);
     } finally {
       const left = (this.inFlight.get(charger) ?? 1) - 1;
       if (left > 0) this.inFlight.set(charger, left);

@@ -21,6 +21,7 @@ import { EaseeApiError, describeDelay, parseRetryAfter, type ChargerSummary } fr
 import { sameState, StreamSubscribers, type StreamSource, type StreamSubscriber } from "../stream-source";
 import { closeReasonOf, errorDetail, type CloseReason, type ConnectionState, type DecodedCommandResponse, type DecodedObservation } from "../types";
 import { silentLogger, type Logger } from "../log";
+import { developerForm, messageOf } from "../diagnostics";
 import { normaliseHubUrl } from "./hub-url";
 import { createHubLink, type HubLink, type HubLinkFactory, type HubRefusal } from "./hub-link";
 import { HUB_METHODS, decodeHubMessage, type HubMethod } from "./messages";
@@ -102,12 +103,8 @@ class StopSignal extends Error {
 /** A hub call unanswered within `timeoutMs` (a developer form; the log words it). */
 class SubscribeTimeout extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`subscribe-timeout ms=${timeoutMs}`);
+    super(developerForm(["subscribe-timeout"], { ms: timeoutMs }));
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class SignalrStream implements StreamSource {
